@@ -1,0 +1,1 @@
+# placeholder: this question is being written

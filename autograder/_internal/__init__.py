@@ -1,0 +1,1 @@
+"""Implementation of the autograder; the public API is re-exported by ``autograder``."""

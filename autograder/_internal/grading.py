@@ -1,0 +1,238 @@
+"""Grading one submission: probe it in a worker, judge the values against the reference."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from autograder._internal.assignment import Assignment, Question
+from autograder._internal.errors import AssignmentError, UsageError
+from autograder._internal.judging import CheckResult, judge_question
+from autograder._internal.loading import CellError, read_cells
+from autograder._internal.plain import NotPlainData, from_json
+from autograder._internal.probing import Outcome, ProbeValues
+from autograder._internal.results import ManualResult, QuestionResult, SubmissionResult
+from autograder._internal.worker import ProbeRequest
+
+#: Wall seconds one submission may take in its worker, all probes together.
+DEFAULT_TIMEOUT = 300.0
+_MAX_OUTPUT_BYTES = 50_000_000
+
+#: Grading needs correct code, not fast code: cheap XLA compilation cuts grading time by a third.
+WORKER_ENV = {
+    "JAX_PLATFORMS": "cpu",
+    "XLA_FLAGS": "--xla_backend_optimization_level=0 --xla_llvm_disable_expensive_passes=true",
+    "MALLOC_ARENA_MAX": "1",
+    "PYTHONDONTWRITEBYTECODE": "1",
+    "PYTHONHASHSEED": "0",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class WorkerReport:
+    """What a worker sent back, parsed and validated."""
+
+    status: str  # graded | error | timeout
+    message: str = ""
+    cell_errors: tuple[CellError, ...] = ()
+    outcomes: dict[str, dict[str, Outcome]] = dataclasses.field(default_factory=dict)
+    manual: dict[str, dict[str, Outcome]] = dataclasses.field(default_factory=dict)
+    finished: bool = False
+
+
+def parse_worker_output(text: str, status: str = "graded", message: str = "") -> WorkerReport:
+    """Read a worker's JSON lines; anything malformed ends the reading, keeping what came before."""
+    cell_errors: list[CellError] = []
+    outcomes: dict[str, dict[str, Outcome]] = {}
+    manual: dict[str, dict[str, Outcome]] = {}
+    loaded = finished = False
+    for line in text.splitlines():
+        try:
+            event = from_json(line)
+        except (ValueError, NotPlainData, RecursionError):
+            break
+        if type(event) is not dict:
+            break
+        kind = event.get("event")
+        if kind == "loaded" and type(event.get("cell_errors")) is list:
+            loaded = True
+            cell_errors = [CellError(str(e.get("cell", "?"))[:40], str(e.get("message", ""))[:600])
+                           for e in event["cell_errors"] if type(e) is dict][:200]
+        elif kind in ("probe", "manual") and type(event.get("question")) is str:
+            name = event.get("probe" if kind == "probe" else "name")
+            if type(name) is str:
+                target = outcomes if kind == "probe" else manual
+                target.setdefault(event["question"], {})[name] = Outcome.from_plain(event.get("outcome"))
+        elif kind == "done":
+            finished = True
+            break
+    if not loaded and status == "graded":
+        status, message = "error", message or "the submission could not be loaded (the worker stopped early)"
+    return WorkerReport(status=status, message=message, cell_errors=tuple(cell_errors),
+                        outcomes=outcomes, manual=manual, finished=finished)
+
+
+def probe_request(assignment: Assignment, questions: tuple[Question, ...], submission: Path) -> ProbeRequest:
+    return ProbeRequest(
+        submission=str(submission),
+        probe_files={q.id: str(q.probes_path) for q in questions},
+        manual_names={q.id: [m.name for m in q.manual] for q in questions},
+        module_name="__main__" if submission.suffix == ".ipynb" else "submission",
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class WorkerRun:
+    """The raw result of one worker process."""
+
+    output: str
+    status: str  # graded | timeout
+    message: str = ""
+
+
+def run_worker_subprocess(request: ProbeRequest, *, timeout: float = DEFAULT_TIMEOUT) -> WorkerRun:
+    """Run the worker in a plain child process (no sandbox: for trusted code, or explicitly unsafe)."""
+    with tempfile.TemporaryDirectory(prefix="autograder-worker-") as scratch:
+        request_path = Path(scratch) / "request.json"
+        output_path = Path(scratch) / "output.jsonl"
+        request_path.write_text(request.to_json())
+        env = {**os.environ, **WORKER_ENV}
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[2]),
+                                                           env.get("PYTHONPATH")]))
+        status, message = "graded", ""
+        try:
+            completed = subprocess.run(
+                [sys.executable, "-m", "autograder._internal.worker", str(request_path), str(output_path)],
+                cwd=scratch, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE, timeout=timeout)
+            if completed.returncode != 0:
+                tail = completed.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
+                message = f"the worker exited with code {completed.returncode}: {tail[0][:300]}"
+        except subprocess.TimeoutExpired:
+            status, message = "timeout", f"grading stopped after {timeout:g} s"
+        output = output_path.read_bytes()[:_MAX_OUTPUT_BYTES].decode("utf-8", "replace") if output_path.exists() else ""
+    return WorkerRun(output, status, message)
+
+
+def _cache_dir() -> Path:
+    root = os.environ.get("AUTOGRADER_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "jax-autograder")
+    return Path(root)
+
+
+def reference_source(assignment: Assignment, questions: tuple[Question, ...] | None = None) -> str:
+    """The reference answers of ``questions`` as one Python file."""
+    parts = []
+    for question in questions or assignment.questions:
+        if not question.reference_path.is_file():
+            raise AssignmentError(f"question {question.id!r} has no reference answer at {question.reference_path}")
+        parts.append(f"# ---- {question.id} ----\n{question.reference_path.read_text()}")
+    return "\n\n".join(parts)
+
+
+def _reference_cache_path(assignment: Assignment, question: Question) -> Path:
+    import importlib.metadata
+
+    digest = hashlib.sha256(importlib.metadata.version("jax").encode())
+    for path in (question.probes_path, question.reference_path):
+        digest.update(path.read_bytes())
+    return _cache_dir() / f"reference-{assignment.name}-{question.id}-{digest.hexdigest()[:20]}.jsonl"
+
+
+def reference_values(assignment: Assignment, questions: tuple[Question, ...] | None = None) -> dict[str, ProbeValues]:
+    """Probe values of the reference solution, computed once per version of probes and reference.
+
+    Questions whose values are not cached yet are probed together in one trusted
+    worker; each question's values are then cached in a file of their own.
+    """
+    questions = questions or assignment.questions
+    outcomes: dict[str, dict[str, Outcome]] = {}
+    missing = []
+    for question in questions:
+        cache_path = _reference_cache_path(assignment, question)
+        report = parse_worker_output(cache_path.read_text()) if cache_path.is_file() else None
+        if report is not None and report.finished and question.id in report.outcomes:
+            outcomes[question.id] = report.outcomes[question.id]
+        else:
+            missing.append(question)
+    if missing:
+        for question, text in _probe_reference(assignment, tuple(missing)).items():
+            outcomes[question.id] = parse_worker_output(text).outcomes[question.id]
+            cache_path = _reference_cache_path(assignment, question)
+            cache_path.parent.mkdir(parents=True, exist_ok=True)
+            partial = cache_path.with_suffix(f".{os.getpid()}.tmp")
+            partial.write_text(text)
+            partial.replace(cache_path)
+    return {qid: ProbeValues(probes, label="the reference") for qid, probes in outcomes.items()}
+
+
+def _probe_reference(assignment: Assignment, questions: tuple[Question, ...]) -> dict[Question, str]:
+    """Run the reference answers of ``questions`` in a worker; each question's output lines."""
+    with tempfile.TemporaryDirectory(prefix="autograder-reference-") as scratch:
+        source_path = Path(scratch) / "reference.py"
+        source_path.write_text(reference_source(assignment, questions))
+        run = run_worker_subprocess(probe_request(assignment, questions, source_path))
+    report = parse_worker_output(run.output, run.status, run.message)
+    if not report.finished or report.cell_errors:
+        problems = [f"{e.label}: {e.message}" for e in report.cell_errors] or [report.message]
+        raise AssignmentError("the reference solution failed to run: " + "; ".join(problems))
+    failed = [f"{qid}.{name}: {o.error}" for qid, probes in report.outcomes.items()
+              for name, o in probes.items() if not o.ok]
+    if failed:
+        raise AssignmentError("probes fail on the reference solution:\n  " + "\n  ".join(failed))
+    lines = run.output.splitlines()
+    per_question = {}
+    for question in questions:
+        mine = [line for line in lines if f'"question":"{question.id}"' in line]
+        per_question[question] = "\n".join([lines[0], *mine, '{"event":"done"}']) + "\n"
+    return per_question
+
+
+def judge(assignment: Assignment, questions: tuple[Question, ...], report: WorkerReport,
+          reference: dict[str, ProbeValues], submission_id: str, *,
+          include_hidden: bool = True) -> SubmissionResult:
+    """Turn a worker's report into a graded result, check by check, in this (trusted) process."""
+    question_results = []
+    for question in questions:
+        if report.status == "error":
+            checks = [CheckResult(c.name, 0.0, c.points, False, c.hidden, report.message, "student_error")
+                      for c in question.checks if include_hidden or not c.hidden]
+        else:
+            values = ProbeValues(report.outcomes.get(question.id, {}),
+                                 label="your code" if report.status == "graded" else report.message)
+            checks = judge_question(question, values, reference[question.id], include_hidden=include_hidden)
+        manual = []
+        for answer in question.manual:
+            outcome = report.manual.get(question.id, {}).get(answer.name)
+            manual.append(ManualResult(answer.name, answer.points,
+                                       outcome.value if outcome is not None and outcome.ok else None))
+        question_results.append(QuestionResult(question.id, question.title, tuple(checks), tuple(manual)))
+    return SubmissionResult(submission=submission_id, status=report.status,
+                            questions=tuple(question_results), cell_errors=report.cell_errors,
+                            message=report.message)
+
+
+def grade_file(assignment: Assignment, path: Path, *, questions: list[str] | None = None,
+               timeout: float = DEFAULT_TIMEOUT, submission_id: str | None = None,
+               include_hidden: bool = True) -> SubmissionResult:
+    """Grade one ``.py``/``.ipynb`` file: the whole pipeline for a single submission."""
+    path = Path(path)
+    selected = assignment.select(questions)
+    submission_id = submission_id or path.stem
+    try:
+        read_cells(path)  # a missing or malformed file is the user's mistake: say so before probing
+    except UsageError as exc:
+        if not path.is_file():
+            raise
+        report = WorkerReport(status="error", message=str(exc))
+    else:
+        run = run_worker_subprocess(probe_request(assignment, selected, path.resolve()), timeout=timeout)
+        report = parse_worker_output(run.output, run.status, run.message)
+    return judge(assignment, selected, report, reference_values(assignment, selected), submission_id,
+                 include_hidden=include_hidden)

@@ -1,0 +1,147 @@
+"""Judging: run a question's pytest checks on probe values, in the trusted process.
+
+Checks are ordinary pytest test functions with two fixtures, ``submission``
+and ``reference``: mappings from probe name to the value the probe computed
+on the student's code and on the reference solution. ``@pytest.mark.points(N)``
+gives a check its points, ``@pytest.mark.hidden`` hides it from students.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import io
+import os
+import tempfile
+import threading
+from pathlib import Path
+
+import pytest
+
+from autograder._internal.assignment import Question
+from autograder._internal.errors import AssignmentError, StudentCodeError
+from autograder._internal.probing import ProbeValues
+
+MESSAGE_LIMIT = 600
+
+
+@dataclasses.dataclass(frozen=True)
+class CheckResult:
+    """The verdict of one check on one submission."""
+
+    name: str
+    points: float
+    max_points: float
+    passed: bool
+    hidden: bool
+    message: str = ""
+    # passed | wrong (an assertion failed) | student_error (their code failed) | grader_error
+    kind: str = "passed"
+
+    def to_plain(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "points(n): the check is worth n points, e.g. @pytest.mark.points(2)")
+    config.addinivalue_line(
+        "markers", "hidden: only the grader runs this check; students see its name and result only")
+
+
+def _first_lines(text: str, limit: int = MESSAGE_LIMIT) -> str:
+    text = "\n".join(line.rstrip() for line in text.strip().splitlines()[:12])
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def describe_failure(error: BaseException) -> tuple[str, str]:
+    """(kind, message) for an exception a check raised, worded for whom it concerns."""
+    if isinstance(error, StudentCodeError):
+        return "student_error", _first_lines(str(error))
+    if isinstance(error, AssertionError):
+        return "wrong", _first_lines(str(error) or "assertion failed")
+    return "grader_error", _first_lines(f"internal grading error in this check: {type(error).__name__}: {error}")
+
+
+class JudgePlugin:
+    """Provides the ``submission``/``reference`` fixtures and collects each check's verdict."""
+
+    def __init__(self, question: Question, submission: ProbeValues, reference: ProbeValues):
+        self.question = question
+        self._submission = submission
+        self._reference = reference
+        self.errors: dict[str, BaseException | None] = {}
+
+    @pytest.fixture
+    def submission(self) -> ProbeValues:
+        return self._submission
+
+    @pytest.fixture
+    def reference(self) -> ProbeValues:
+        return self._reference
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
+        report = yield
+        if call.when == "call" or (call.when == "setup" and call.excinfo is not None):
+            self.errors[item.name] = call.excinfo.value if call.excinfo is not None else None
+        return report
+
+
+_EMPTY_CONFIG = None
+# pytest.main is not thread-safe: judging runs one question at a time, whatever the caller.
+_PYTEST_LOCK = threading.Lock()
+
+
+def _empty_config() -> str:
+    """An empty ini file, so the project's own pytest settings do not leak into judging."""
+    global _EMPTY_CONFIG
+    if _EMPTY_CONFIG is None or not os.path.exists(_EMPTY_CONFIG):
+        handle, _EMPTY_CONFIG = tempfile.mkstemp(prefix="autograder-judge-", suffix=".ini")
+        os.write(handle, b"[pytest]\n")
+        os.close(handle)
+    return _EMPTY_CONFIG
+
+
+def judge_question(question: Question, submission: ProbeValues, reference: ProbeValues,
+                   *, include_hidden: bool = True) -> list[CheckResult]:
+    """Run ``question``'s checks against the probe values; one ``CheckResult`` per check.
+
+    With ``include_hidden=False`` (a student checking their work) hidden checks
+    are neither run nor reported.
+    """
+    plugin = JudgePlugin(question, submission, reference)
+    args = [str(question.checks_path), "-qq", "-p", "no:cacheprovider", "-p", "no:warnings",
+            "-p", "no:stepwise", "-p", "no:benchmark", "-p", "no:hypothesispytest",
+            "--import-mode=importlib", "--tb=no",
+            "-c", _empty_config(), "-o", "python_files=checks.py",
+            "--rootdir", str(question.directory)] + ([] if include_hidden else ["-m", "not hidden"])
+    with _PYTEST_LOCK, contextlib.redirect_stdout(io.StringIO()):  # verdicts are collected, not printed
+        exit_code = pytest.main(args, plugins=[plugin, __import__(__name__, fromlist=["_"])])
+    if exit_code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR,
+                     pytest.ExitCode.NO_TESTS_COLLECTED, pytest.ExitCode.INTERRUPTED):
+        raise AssignmentError(f"running the checks of {question.checks_path} failed ({exit_code.name})")
+    results = []
+    for check in question.checks:
+        if check.hidden and not include_hidden:
+            continue
+        if check.name not in plugin.errors:
+            kind, message = "grader_error", "internal grading error: the check did not run"
+        elif plugin.errors[check.name] is None:
+            kind, message = "passed", ""
+        else:
+            kind, message = describe_failure(plugin.errors[check.name])
+        passed = kind == "passed"
+        results.append(CheckResult(name=check.name, points=check.points if passed else 0.0,
+                                   max_points=check.points, passed=passed, hidden=check.hidden,
+                                   message=message, kind=kind))
+    return results
+
+
+def call_check(question: Question, check_name: str, submission: ProbeValues,
+               reference: ProbeValues) -> None:
+    """Call one check directly, without pytest (how the otter test cases run it)."""
+    from autograder._internal.assignment import import_file
+
+    module = import_file(question.checks_path, f"autograder_checks_{question.id}")
+    getattr(module, check_name)(submission=submission, reference=reference)

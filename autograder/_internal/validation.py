@@ -1,0 +1,68 @@
+"""Validation: prove, per question, that the checks tell right answers from wrong ones.
+
+For every question: the reference answer earns full marks, the untouched stub
+earns no hidden points, every known-wrong answer in ``wrong/`` loses points on
+at least one check, and every alternative correct answer in ``right/`` (other
+formulas, other algorithms, library calls) earns full marks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from autograder._internal.assignment import Assignment, Question
+from autograder._internal.grading import grade_file, reference_values
+from autograder._internal.results import QuestionResult
+
+
+@dataclasses.dataclass(frozen=True)
+class ValidationCase:
+    """One answer file graded for one question, and whether the result is what it must be."""
+
+    question: str
+    label: str  # reference | stub | wrong/NAME.py | right/NAME.py
+    expectation: str
+    result: QuestionResult
+    ok: bool
+
+    @property
+    def failed_checks(self) -> list[str]:
+        return [check.name for check in self.result.checks if not check.passed]
+
+
+def _cases(question: Question) -> list[tuple[str, Path]]:
+    cases = [("reference", question.reference_path), ("stub", question.stub_path)]
+    cases += [(f"wrong/{p.name}", p) for p in question.wrong_paths]
+    cases += [(f"right/{p.name}", p) for p in sorted((question.directory / "right").glob("*.py"))]
+    return cases
+
+
+def _judge_case(question: Question, label: str, result: QuestionResult) -> ValidationCase:
+    if label == "stub":
+        hidden = sum(c.points for c in result.checks if c.hidden)
+        return ValidationCase(question.id, label, "earns no hidden points", result, hidden == 0)
+    if label.startswith("wrong/"):
+        return ValidationCase(question.id, label, "loses points", result, result.points < result.max_points)
+    return ValidationCase(question.id, label, "earns full marks", result, result.points == result.max_points)
+
+
+def validate(assignment: Assignment, questions: list[str] | None = None, *, jobs: int = 2,
+             on_case: Callable[[ValidationCase], None] | None = None) -> list[ValidationCase]:
+    """Grade every known answer of the selected questions and judge each result."""
+    selected = assignment.select(questions)
+    reference_values(assignment, selected)  # compute (and cache) once, before the parallel part
+    work = [(question, label, path) for question in selected for label, path in _cases(question)]
+
+    def run(item: tuple[Question, str, Path]) -> ValidationCase:
+        question, label, path = item
+        graded = grade_file(assignment, path, questions=[question.id], submission_id=label)
+        case = _judge_case(question, label, graded.question(question.id))
+        if on_case is not None:
+            on_case(case)
+        return case
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        return list(pool.map(run, work))
