@@ -81,7 +81,7 @@ def parse_worker_output(text: str, status: str = "graded", message: str = "") ->
 def probe_request(assignment: Assignment, questions: tuple[Question, ...], submission: Path) -> ProbeRequest:
     return ProbeRequest(
         submission=str(submission),
-        probe_files={q.id: str(q.probes_path) for q in questions},
+        probe_files={q.id: str(q.probes_path.resolve()) for q in questions},
         manual_names={q.id: [m.name for m in q.manual] for q in questions},
         module_name="__main__" if submission.suffix == ".ipynb" else "submission",
     )
@@ -96,13 +96,14 @@ class WorkerRun:
     message: str = ""
 
 
-def run_worker_subprocess(request: ProbeRequest, *, timeout: float = DEFAULT_TIMEOUT) -> WorkerRun:
+def run_worker_subprocess(request: ProbeRequest, *, timeout: float = DEFAULT_TIMEOUT,
+                          extra_env: dict[str, str] | None = None) -> WorkerRun:
     """Run the worker in a plain child process (no sandbox: for trusted code, or explicitly unsafe)."""
     with tempfile.TemporaryDirectory(prefix="autograder-worker-") as scratch:
         request_path = Path(scratch) / "request.json"
         output_path = Path(scratch) / "output.jsonl"
         request_path.write_text(request.to_json())
-        env = {**os.environ, **WORKER_ENV}
+        env = {**os.environ, **WORKER_ENV, **(extra_env or {})}
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[2]),
                                                            env.get("PYTHONPATH")]))
         status, message = "graded", ""
@@ -118,6 +119,22 @@ def run_worker_subprocess(request: ProbeRequest, *, timeout: float = DEFAULT_TIM
             status, message = "timeout", f"grading stopped after {timeout:g} s"
         output = output_path.read_bytes()[:_MAX_OUTPUT_BYTES].decode("utf-8", "replace") if output_path.exists() else ""
     return WorkerRun(output, status, message)
+
+
+def compilation_cache_env(*, read_only: bool) -> dict[str, str]:
+    """Environment for jax's persistent compilation cache, shared by the class's workers.
+
+    Only trusted runs (the reference solution) write to it; sandboxes get it
+    read-only, so one student's compilations can never reach another's worker.
+    """
+    cache = _cache_dir() / "xla"
+    if not read_only:
+        cache.mkdir(parents=True, exist_ok=True)
+    elif not cache.is_dir():
+        return {}
+    return {"JAX_COMPILATION_CACHE_DIR": str(cache),
+            "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
+            "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "0"}
 
 
 def _cache_dir() -> Path:
@@ -177,7 +194,8 @@ def _probe_reference(assignment: Assignment, questions: tuple[Question, ...]) ->
     with tempfile.TemporaryDirectory(prefix="autograder-reference-") as scratch:
         source_path = Path(scratch) / "reference.py"
         source_path.write_text(reference_source(assignment, questions))
-        run = run_worker_subprocess(probe_request(assignment, questions, source_path))
+        run = run_worker_subprocess(probe_request(assignment, questions, source_path),
+                                    extra_env=compilation_cache_env(read_only=False))
     report = parse_worker_output(run.output, run.status, run.message)
     if not report.finished or report.cell_errors:
         problems = [f"{e.label}: {e.message}" for e in report.cell_errors] or [report.message]
