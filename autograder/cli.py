@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from autograder._internal.assignment import load_assignment
-from autograder._internal.errors import AutograderError
+from autograder._internal.errors import AutograderError, UsageError
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # the command ran, and what it checked is not as it must be
@@ -28,25 +28,112 @@ def _add_assignment_args(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_grade(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("grade", help="grade one submission (.py or .ipynb) and print a report")
-    parser.add_argument("submission", type=Path, help="a .py or .ipynb file")
+    parser = sub.add_parser(
+        "grade", help="grade one submission, or a whole class into a gradebook",
+        description="Grade submissions in a sandbox. One .py/.ipynb file prints a report; folders, "
+                    ".zip archives or several files grade a class into --out (grades.csv, results.json, "
+                    "feedback/, gradebook.sqlite), skipping what is already graded.")
+    parser.add_argument("inputs", type=Path, nargs="+", metavar="SUBMISSION_OR_CLASS",
+                        help="a .py/.ipynb file, or a folder/.zip of submissions")
     _add_assignment_args(parser)
+    parser.add_argument("--out", "-o", type=Path, default=None,
+                        help="output folder for a class (default: ./grading-output)")
+    parser.add_argument("--db", type=Path, default=None, help="gradebook file (default: OUT/gradebook.sqlite)")
+    parser.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1,
+                        help="submissions graded in parallel (default: all cores)")
+    parser.add_argument("--force", action="store_true", help="regrade submissions already in the gradebook")
     parser.add_argument("--timeout", type=float, default=300.0, help="wall seconds per submission (default 300)")
-    parser.add_argument("--output", choices=("text", "json"), default="text")
+    parser.add_argument("--memory", type=float, default=3.0, help="GiB of address space per submission (default 3)")
+    parser.add_argument("--unsafe-no-sandbox", action="store_true",
+                        help="run submissions without the sandbox (only for code you trust)")
+    parser.add_argument("--output", choices=("text", "json"), default="text",
+                        help="report format for a single submission")
     parser.set_defaults(func=_cmd_grade)
 
 
 def _cmd_grade(args: argparse.Namespace) -> int:
+    from autograder._internal.sandbox import Limits
+
+    assignment = load_assignment(args.assignment)
+    if args.unsafe_no_sandbox:
+        print("autograder: WARNING: --unsafe-no-sandbox: submissions run with your user's rights, "
+              "with network and filesystem access", file=sys.stderr)
+    limits = Limits(timeout=args.timeout, memory_bytes=int(args.memory * (1 << 30)))
+    single = len(args.inputs) == 1 and args.inputs[0].suffix in (".py", ".ipynb") and args.out is None
+    if single:
+        return _grade_single(assignment, args, limits)
+    if args.questions:
+        raise UsageError("--question applies to a single submission; a class is graded on every question")
+    from autograder._internal.bulk import grade_class
+
+    out = args.out or Path("grading-output")
+    summary = grade_class(assignment, args.inputs, out, jobs=args.jobs, db_path=args.db, force=args.force,
+                          limits=limits, sandboxed=not args.unsafe_no_sandbox, on_progress=_progress_printer())
+    print(f"\ngraded {summary.graded}, skipped {summary.skipped} already graded, "
+          f"of {summary.submissions} submissions in {summary.seconds:.1f} s")
+    print(f"  {summary.out_dir / 'grades.csv'}\n  {summary.out_dir / 'results.json'}\n"
+          f"  {summary.out_dir / 'feedback'}/\n  {summary.db_path}")
+    if summary.interrupted:
+        print("interrupted: finished results are saved; run the same command again to resume", file=sys.stderr)
+        return 130
+    return EXIT_OK
+
+
+def _grade_single(assignment, args: argparse.Namespace, limits) -> int:
     from autograder._internal.grading import grade_file
     from autograder._internal.report import render_submission
 
-    assignment = load_assignment(args.assignment)
-    result = grade_file(assignment, args.submission, questions=args.questions, timeout=args.timeout)
+    result = grade_file(assignment, args.inputs[0], questions=args.questions, timeout=limits.timeout,
+                        sandboxed=not args.unsafe_no_sandbox)
     if args.output == "json":
         print(json.dumps({"assignment": assignment.name, "submission": result.submission,
                           **result.to_plain()}, indent=2))
     else:
         print(render_submission(result))
+    return EXIT_OK
+
+
+def _progress_printer():
+    """A progress line on stderr: a bar with rate and ETA on a terminal, plain lines otherwise."""
+    is_tty = sys.stderr.isatty()
+
+    def show(progress) -> None:
+        done, total, elapsed = progress.done, progress.total, progress.elapsed
+        rate = done / elapsed if elapsed > 0 and done else 0.0
+        eta = f"{(total - done) / rate:5.0f} s" if rate else "    ?"
+        if is_tty:
+            width = 30
+            filled = int(width * done / total) if total else width
+            sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} "
+                             f"{rate:5.2f}/s ETA {eta}  {progress.last[:24]:24}")
+            if done == total:
+                sys.stderr.write("\n")
+        elif done:
+            sys.stderr.write(f"graded {done}/{total} ({rate:.2f}/s, ETA {eta.strip()}): {progress.last}\n")
+        else:
+            sys.stderr.write(f"grading {total} submissions\n")
+        sys.stderr.flush()
+
+    return show
+
+
+def _add_export(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("export", help="write a gradebook out as CSV or JSON")
+    parser.add_argument("--db", type=Path, required=True, help="the gradebook.sqlite of a grading run")
+    parser.add_argument("--format", choices=("csv", "json"), default="csv")
+    parser.add_argument("--out", "-o", type=Path, default=None, help="file to write (default: stdout)")
+    parser.set_defaults(func=_cmd_export)
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from autograder._internal.export import export_gradebook
+
+    text = export_gradebook(args.db, args.format)
+    if args.out is None:
+        sys.stdout.write(text)
+    else:
+        args.out.write_text(text, encoding="utf-8")
+        print(f"wrote {args.out}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -130,9 +217,12 @@ def _cmd_template(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="autograder", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="autograder",
+        description="Grade JAX autodiff exercises: students check their work, TAs grade a class in a "
+                    "sandbox, instructors validate and package questions.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_add_grade, _add_check, _add_validate, _add_template):
+    for add in (_add_grade, _add_check, _add_validate, _add_template, _add_export):
         add(sub)
     return parser
 

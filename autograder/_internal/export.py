@@ -93,3 +93,28 @@ def write_outputs(out_dir: Path, *, assignment: str, question_ids: list[str], ma
 
 def _safe_name(sid: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in sid).lstrip(".") or "submission"
+
+
+def export_gradebook(db_path: Path, fmt: str) -> str:
+    """The gradebook's results as CSV or JSON text (what grades.csv / results.json hold)."""
+    from autograder._internal.errors import UsageError
+    from autograder._internal.gradebook import Gradebook
+
+    if not Path(db_path).is_file():
+        raise UsageError(f"no gradebook at {str(db_path)!r}; grade a class first (autograder grade DIR --out OUT)")
+    gradebook = Gradebook(db_path)
+    try:
+        results = gradebook.results()
+        run = gradebook.last_run() or {"assignment": ""}
+    finally:
+        gradebook.close()
+    question_ids: list[str] = []
+    max_points: dict[str, float] = {}
+    for result in results.values():
+        for qid, question in result["questions"].items():
+            if qid not in max_points:
+                question_ids.append(qid)
+                max_points[qid] = question["max_points"]
+    if fmt == "csv":
+        return grades_csv(question_ids, results)
+    return results_json(run["assignment"], max_points, results)

@@ -238,19 +238,29 @@ def judge(assignment: Assignment, questions: tuple[Question, ...], report: Worke
 
 def grade_file(assignment: Assignment, path: Path, *, questions: list[str] | None = None,
                timeout: float = DEFAULT_TIMEOUT, submission_id: str | None = None,
-               include_hidden: bool = True) -> SubmissionResult:
-    """Grade one ``.py``/``.ipynb`` file: the whole pipeline for a single submission."""
+               include_hidden: bool = True, sandboxed: bool = False) -> SubmissionResult:
+    """Grade one ``.py``/``.ipynb`` file: the whole pipeline for a single submission.
+
+    With ``sandboxed=True`` the submission runs in a bubblewrap sandbox (see
+    ``sandbox.py``); without, in a plain child process, which is right only for
+    code one trusts (one's own work, the reference, known answers).
+    """
     path = Path(path)
     selected = assignment.select(questions)
     submission_id = submission_id or path.stem
-    try:
-        read_cells(path)  # a missing or malformed file is the user's mistake: say so before probing
-    except UsageError as exc:
-        if not path.is_file():
-            raise
-        report = WorkerReport(status="error", message=str(exc))
+    read_cells(path)  # a missing or malformed file is the user's mistake: say so before probing
+    reference = reference_values(assignment, selected)  # first: the reference run fills the compile cache
+    request = probe_request(assignment, selected, path.resolve())
+    if sandboxed:
+        from autograder._internal.sandbox import Limits, run_in_sandbox
+
+        env = {**os.environ, **WORKER_ENV, **compilation_cache_env(read_only=True)}
+        cache = env.get("JAX_COMPILATION_CACHE_DIR")
+        status, message, output = run_in_sandbox(
+            request.to_json(), path, request.probe_files, limits=Limits(timeout=timeout), env=env,
+            cache_dir=Path(cache) if cache else None)
+        report = parse_worker_output(output, status, message)
     else:
-        run = run_worker_subprocess(probe_request(assignment, selected, path.resolve()), timeout=timeout)
+        run = run_worker_subprocess(request, timeout=timeout)
         report = parse_worker_output(run.output, run.status, run.message)
-    return judge(assignment, selected, report, reference_values(assignment, selected), submission_id,
-                 include_hidden=include_hidden)
+    return judge(assignment, selected, report, reference, submission_id, include_hidden=include_hidden)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import secrets
 import shutil
 import site
 import subprocess
@@ -92,7 +93,10 @@ def bwrap_command(*, work_dir: Path, readonly: list[Path], cache_dir: Path | Non
                 command += ["--perms", "0755", "--dir", str(parent)]
         command += [option, str(path), str(path)]
     command += ["--bind", str(work_dir), str(SANDBOX_WORK_DIR), "--chdir", str(SANDBOX_WORK_DIR)]
-    # Inside, drop to nobody with no capabilities before Python starts.
+    # Inside, drop to nobody with no capabilities before Python starts. Without root, bwrap
+    # maps the caller's own (unprivileged) uid to nobody in a user namespace instead.
+    if os.geteuid() != 0:
+        command[1:1] = ["--unshare-user", "--uid", str(NOBODY), "--gid", str(NOBODY)]
     if os.geteuid() == 0:
         command += ["--", "setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
                     "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"]
@@ -182,13 +186,13 @@ class Slot:
         self._jobs = 0
 
     def _start(self) -> None:
+        # Root-owned and not writable by nobody: a submission cannot plant files for later jobs.
         self.work_dir.mkdir(parents=True, exist_ok=True)
+        self.work_dir.chmod(0o755)
         python = [sys.executable, "-m", "autograder._internal.zygote", json.dumps(self.probe_files)]
         if self.sandboxed:
             python.append("--sandboxed")
         if self.sandboxed:
-            if os.geteuid() == 0:
-                os.chown(self.work_dir, NOBODY, NOBODY)
             readonly = [PROJECT_ROOT / "autograder", *{Path(p).resolve() for p in self.probe_files.values()}]
             command = bwrap_command(work_dir=self.work_dir, readonly=readonly, cache_dir=self.cache_dir) + python
             self.cgroups = Cgroups(f"autograder-{os.getpid()}-{self.index}", self.limits)
@@ -228,7 +232,7 @@ class Slot:
         if self.process is None or self.process.poll() is not None:
             self._start()
         self._jobs += 1
-        name = f"job-{self._jobs}"
+        name = f"job-{self._jobs}-{secrets.token_hex(8)}"
         job_dir = self.work_dir / name
         seen_dir = (SANDBOX_WORK_DIR if self.sandboxed else self.work_dir) / name  # the zygote's view
         job_dir.mkdir()
@@ -288,3 +292,18 @@ def _read_limited(path: Path, limit: int = 50_000_000) -> str:
         return ""
     with os.fdopen(fd, "rb") as handle:
         return handle.read(limit).decode("utf-8", "replace")
+
+
+def run_in_sandbox(request_json: str, submission: Path, probe_files: dict[str, str], *, limits: Limits,
+                   env: dict[str, str], cache_dir: Path | None, sandboxed: bool = True) -> tuple[str, str, str]:
+    """Grade one submission in a sandbox of its own; (status, message, worker output)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="autograder-sandbox-") as scratch:
+        os.chmod(scratch, 0o755)
+        slot = Slot(probe_files=probe_files, work_root=Path(scratch), limits=limits, sandboxed=sandboxed,
+                    env=env, cache_dir=cache_dir)
+        try:
+            return slot.run(request_json, submission)
+        finally:
+            slot.stop()

@@ -139,6 +139,9 @@ def serve(probe_files: dict[str, str], sandboxed: bool) -> None:
 
     for qid, path in probe_files.items():
         import_file(Path(path), f"autograder_probes_{qid}")
+    # Children run as the same user: without this, one could ptrace the zygote and so reach
+    # every later child. Non-dumpable processes can only be traced with CAP_SYS_PTRACE.
+    _prctl(_PR_SET_DUMPABLE, 0)
     control_in, control_out = sys.stdin.fileno(), sys.stdout.fileno()
     reply = os.fdopen(os.dup(control_out), "w")
     reply.write(json.dumps({"ready": True}) + "\n")

@@ -1,1 +1,119 @@
-# placeholder: this question is being written
+"""Checks for Q6 (parallel_scan), judged in the grader against the reference solution's probe values.
+
+Each value probe returns the scan's output ("scan") and, computed from the same inputs by a
+plain sequential loop, what it must equal ("sequential"). A submission is compared with both
+values of the reference run: the reference's own scan, and the sequential loop.
+"""
+
+import pytest
+
+from autograder import assert_close
+
+# float64 probes: different correct algorithms combine in different orders, which changes
+# the values by ~1e-15 only.
+F64 = {"rtol": 1e-9, "atol": 1e-12}
+
+
+def _assert_matches(name, submission, reference, probe, key=None, **tolerance):
+    got = submission[probe]["scan"]
+    for source in ("scan", "sequential"):
+        want = reference[probe][source]
+        if key is not None:
+            got_part, want_part = got[key], want[key]
+        else:
+            got_part, want_part = got, want
+        _close_tree(name, want_part, got_part, **tolerance)
+
+
+def _close_tree(name, want, got, **tolerance):
+    """assert_close on every array of nested lists/dicts (structures already checked by the probe)."""
+    if isinstance(want, dict):
+        for key in want:
+            _close_tree(f"{name}[{key!r}]", want[key], got[key], **tolerance)
+    elif isinstance(want, list) and len(want) and not isinstance(want[0], (int, float)):
+        for i, (w, g) in enumerate(zip(want, got)):
+            _close_tree(f"{name} (#{i})", w, g, **tolerance)
+    else:
+        assert_close(name, want, got, **tolerance)
+
+
+@pytest.mark.points(1)
+def test_running_sum_and_product_of_ten_numbers(submission, reference):
+    _assert_matches("jax.jit(associative_scan)(add / multiply, 10 numbers)", submission, reference,
+                    "sum_and_product_of_ten")
+
+
+@pytest.mark.points(1)
+def test_no_sequential_loop_or_cumulative_primitive(submission):
+    found = submission["sequential_primitives"]
+    assert found == [], (
+        f"your associative_scan traces to the sequential primitive(s) {', '.join(found)} "
+        "(from lax.scan, lax.fori_loop, lax.while_loop, lax.map, jnp.cumsum, ...): build the scan "
+        "from whole-array operations (slicing, concatenation, reshapes, jnp.where) and calls of fn")
+
+
+@pytest.mark.points(2)
+def test_does_not_call_lax_associative_scan(submission):
+    spied = submission["library_scan_calls"]
+    assert not spied["is_library"], "associative_scan is jax.lax.associative_scan itself: write your own"
+    assert spied["calls"] == 0, (
+        f"tracing your associative_scan called jax.lax.associative_scan {spied['calls']} time(s): "
+        "the point is to write the parallel algorithm yourself")
+
+
+@pytest.mark.points(2)
+@pytest.mark.hidden
+def test_every_length_from_1_to_129(submission, reference):
+    for key, what in (("sums", "running sums"), ("products", "running products")):
+        _assert_matches(f"associative_scan: {what} for lengths 1 to 129 (not only powers of two)",
+                        submission, reference, "any_length", key)
+
+
+@pytest.mark.points(2)
+@pytest.mark.hidden
+def test_non_commutative_matrix_products(submission, reference):
+    _assert_matches("associative_scan(matmul, x): running products x0 @ x1 @ ... @ xi of 2x2 matrices",
+                    submission, reference, "matrix_products", **F64)
+
+
+@pytest.mark.points(2)
+@pytest.mark.hidden
+def test_pytrees_affine_maps_and_linear_recurrence(submission, reference):
+    _assert_matches("associative_scan on a tuple (M, v) of affine maps", submission, reference, "pytrees",
+                    "affine", **F64)
+    _assert_matches("associative_scan on a dict {'a', 'b'} of a linear recurrence", submission, reference,
+                    "pytrees", "recurrence", **F64)
+
+
+@pytest.mark.points(2)
+@pytest.mark.hidden
+def test_reverse_flips_scans_with_the_same_fn_and_flips_back(submission, reference):
+    _assert_matches("associative_scan(matmul, x, reverse=True)", submission, reference, "reverse",
+                    "matrices", **F64)
+    _assert_matches("associative_scan(compose_recurrence, (a, b), reverse=True)", submission, reference,
+                    "reverse", "recurrence", **F64)
+
+
+@pytest.mark.points(1)
+@pytest.mark.hidden
+def test_gradients_match_the_reference(submission, reference):
+    got, want = submission["gradients"], reference["gradients"]
+    for key, what in (("sum", "jax.grad of sum(associative_scan(add, x))"),
+                      ("product", "jax.grad of sum(associative_scan(multiply, x))"),
+                      ("recurrence_a", "jax.grad of a linear recurrence's loss with respect to a"),
+                      ("recurrence_b", "jax.grad of a linear recurrence's loss with respect to b")):
+        assert_close(what, want[key], got[key], **F64)
+
+
+@pytest.mark.points(2)
+@pytest.mark.hidden
+def test_traced_program_grows_with_log_n(submission):
+    small, medium, large = submission["equation_counts"]
+    # log2 n is 6, 9 and 12: an O(log n) scan traces to a + 12 b <= 2 (a + 6 b) equations at
+    # n = 4096, a loop over the elements to 64 times as many as at n = 64.
+    assert large <= 2.5 * small + 20, (
+        f"the traced program of associative_scan(add, x) has {small}, {medium} and {large} equations "
+        f"for n = 64, 512 and 4096: it grows like n, not like log n. A parallel scan does a constant "
+        f"number of whole-array steps per level, with about log2(n) levels; a Python loop over the "
+        f"elements (or a recursion into both halves) traces something for every element")
+

@@ -127,28 +127,31 @@ def _dict(sub, value, what, shapes):
 
 @probe
 def sum_and_product_of_ten(sub):
-    """The notebook's example: the cumulative sum of 0, 1, ..., 9; and a cumulative product."""
+    """The notebook's example, the running sum of 0, 1, ..., 9, and a running product."""
     scan = sub.function("associative_scan")
-    xs = jnp.arange(10.0, dtype=jnp.float32)
-    ys = jnp.asarray([1.0, -2.0, 0.5, 2.0, 1.0, -1.0, 2.0, 0.5, -2.0, 2.0], jnp.float32)
+    xs = np.arange(10.0, dtype=np.float32)
+    ys = np.asarray([1.0, -2.0, 0.5, 2.0, 1.0, -1.0, 2.0, 0.5, -2.0, 2.0], np.float32)
     sums, products = jax.jit(lambda xs, ys: (scan(add, xs), scan(multiply, ys)))(xs, ys)
-    return {"sum": _array(sub, sums, "associative_scan(add, jnp.arange(10.))", (10,)),
-            "product": _array(sub, products, "associative_scan(multiply, ys)", (10,))}
+    return {"scan": {"sum": _array(sub, sums, "associative_scan(add, jnp.arange(10.))", (10,)),
+                     "product": _array(sub, products, "associative_scan(multiply, ys)", (10,))},
+            "sequential": {"sum": sequential(add, xs), "product": sequential(multiply, ys)}}
 
 
 @probe
 def any_length(sub):
-    """Sums for lengths 1 to 129 (powers of two and not) and products, in one jitted call."""
+    """Running sums for lengths 1 to 129 (powers of two and not), and running products."""
     scan = sub.function("associative_scan")
     rng = _rng(6)
-    sums_in = [jnp.asarray(_small_integers(rng, n)) for n in ANY_LENGTHS]
-    products_in = [jnp.asarray(_signed_powers_of_two(rng, n)) for n in PRODUCT_LENGTHS]
+    sums_in = [_small_integers(rng, n) for n in ANY_LENGTHS]
+    products_in = [_signed_powers_of_two(rng, n) for n in PRODUCT_LENGTHS]
     sums, products = jax.jit(lambda s, p: ([scan(add, x) for x in s], [scan(multiply, x) for x in p]))(
         sums_in, products_in)
-    return {"sums": [_array(sub, out, f"associative_scan(add, x) for len(x) = {n}", (n,))
-                     for out, n in zip(sums, ANY_LENGTHS)],
-            "products": [_array(sub, out, f"associative_scan(multiply, x) for len(x) = {n}", (n,))
-                         for out, n in zip(products, PRODUCT_LENGTHS)]}
+    return {"scan": {"sums": [_array(sub, out, f"associative_scan(add, x) for len(x) = {n}", (n,))
+                              for out, n in zip(sums, ANY_LENGTHS)],
+                     "products": [_array(sub, out, f"associative_scan(multiply, x) for len(x) = {n}", (n,))
+                                  for out, n in zip(products, PRODUCT_LENGTHS)]},
+            "sequential": {"sums": [sequential(add, x) for x in sums_in],
+                           "products": [sequential(multiply, x) for x in products_in]}}
 
 
 @probe(x64=True)
@@ -156,10 +159,11 @@ def matrix_products(sub):
     """Running products of 2x2 matrices (not commutative): result i is x0 @ x1 @ ... @ xi."""
     scan = sub.function("associative_scan")
     rng = _rng(61)
-    inputs = [jnp.asarray(_near_rotations(rng, n)) for n in MATRIX_LENGTHS]
+    inputs = [_near_rotations(rng, n) for n in MATRIX_LENGTHS]
     outputs = jax.jit(lambda ms: [scan(matmul, m) for m in ms])(inputs)
-    return [_array(sub, out, f"associative_scan(matmul, x) for x of shape ({n}, 2, 2)", (n, 2, 2))
-            for out, n in zip(outputs, MATRIX_LENGTHS)]
+    return {"scan": [_array(sub, out, f"associative_scan(matmul, x) for x of shape ({n}, 2, 2)", (n, 2, 2))
+                     for out, n in zip(outputs, MATRIX_LENGTHS)],
+            "sequential": [sequential(matmul, m) for m in inputs]}
 
 
 @probe(x64=True)
@@ -167,12 +171,14 @@ def pytrees(sub):
     """fn combining pytrees: affine maps (M, v) as a tuple; a linear recurrence (a, b) as a dict."""
     scan = sub.function("associative_scan")
     rng = _rng(62)
-    affine = (jnp.asarray(_near_rotations(rng, 37)), jnp.asarray(rng.randn(37, 2)))
-    recurrence = {"a": jnp.asarray(rng.uniform(0.5, 1.2, size=(100, 3))), "b": jnp.asarray(rng.randn(100, 3))}
+    affine = (_near_rotations(rng, 37), rng.randn(37, 2))
+    recurrence = {"a": rng.uniform(0.5, 1.2, size=(100, 3)), "b": rng.randn(100, 3)}
     maps, states = jax.jit(lambda f, r: (scan(compose_affine, f), scan(compose_recurrence, r)))(affine, recurrence)
-    return {"affine": _pair(sub, maps, "associative_scan(compose_affine, (M, v))", [(37, 2, 2), (37, 2)]),
-            "recurrence": _dict(sub, states, "associative_scan(compose_recurrence, {'a': a, 'b': b})",
-                                {"a": (100, 3), "b": (100, 3)})}
+    return {"scan": {"affine": _pair(sub, maps, "associative_scan(compose_affine, (M, v))", [(37, 2, 2), (37, 2)]),
+                     "recurrence": _dict(sub, states, "associative_scan(compose_recurrence, {'a': a, 'b': b})",
+                                         {"a": (100, 3), "b": (100, 3)})},
+            "sequential": {"affine": list(sequential(compose_affine, affine)),
+                           "recurrence": sequential(compose_recurrence, recurrence)}}
 
 
 @probe(x64=True)
@@ -180,14 +186,16 @@ def reverse(sub):
     """reverse=True with non-commutative fn: matrix products and the linear recurrence (as a tuple)."""
     scan = sub.function("associative_scan")
     rng = _rng(63)
-    matrices = [jnp.asarray(_near_rotations(rng, n)) for n in REVERSE_LENGTHS]
-    recurrence = (jnp.asarray(rng.uniform(0.5, 1.2, size=(20,))), jnp.asarray(rng.randn(20)))
+    matrices = [_near_rotations(rng, n) for n in REVERSE_LENGTHS]
+    recurrence = (rng.uniform(0.5, 1.2, size=(20,)), rng.randn(20))
     products, states = jax.jit(lambda ms, r: ([scan(matmul, m, reverse=True) for m in ms],
                                               scan(compose_recurrence_tuple, r, reverse=True)))(matrices, recurrence)
-    return {"matrices": [_array(sub, out, f"associative_scan(matmul, x, reverse=True) for x of shape ({n}, 2, 2)",
-                                (n, 2, 2)) for out, n in zip(products, REVERSE_LENGTHS)],
-            "recurrence": _pair(sub, states, "associative_scan(compose_recurrence, (a, b), reverse=True)",
-                                [(20,), (20,)])}
+    return {"scan": {"matrices": [_array(sub, out, f"associative_scan(matmul, x, reverse=True) for x of shape "
+                                                   f"({n}, 2, 2)", (n, 2, 2)) for out, n in zip(products, REVERSE_LENGTHS)],
+                     "recurrence": _pair(sub, states, "associative_scan(compose_recurrence, (a, b), reverse=True)",
+                                         [(20,), (20,)])},
+            "sequential": {"matrices": [sequential(matmul, m, reverse=True) for m in matrices],
+                           "recurrence": list(sequential(compose_recurrence_tuple, recurrence, reverse=True))}}
 
 
 @probe(x64=True)

@@ -1,0 +1,36 @@
+"""The command line: user mistakes get one clear message and exit code 2, never a traceback."""
+
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+
+
+def run_cli(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "autograder", *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=600)
+
+
+@pytest.mark.parametrize("args,message", [
+    (["grade", "no_such_file.ipynb"], "does not exist"),
+    (["grade", "pyproject.toml"], "is not a .py, .ipynb"),
+    (["grade", "examples/raw/ivan_malformed_notebook.ipynb"], "not a valid Jupyter notebook"),
+    (["grade", "student_template/differentiability.py", "-q", "no_such_question"], "unknown question 'no_such_question'"),
+    (["grade", "student_template/differentiability.py", "-a", "no_such_assignment"], "unknown assignment"),
+    (["grade", "no_such_folder/", "--out", "x"], "does not exist"),
+    (["export", "--db", "no_such.sqlite"], "no gradebook"),
+    (["validate", "-q", "nope"], "unknown question"),
+])
+def test_user_mistakes_are_one_line_errors(args, message):
+    result = run_cli(*args)
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_help_lists_every_command():
+    result = run_cli("--help")
+    for command in ("grade", "check", "validate", "template", "export", "package"):
+        assert command in result.stdout

@@ -1,0 +1,17 @@
+"""The public API is what ``autograder`` exports, and importing it does not start jax."""
+
+import subprocess
+import sys
+
+import autograder
+
+
+def test_all_lists_exactly_the_public_names():
+    public = {name for name in vars(autograder) if not name.startswith("_")} - {"cli"}
+    assert set(autograder.__all__) == public
+
+
+def test_importing_the_package_does_not_import_jax():
+    code = "import sys, autograder, autograder.cli; print('jax' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
