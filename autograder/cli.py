@@ -43,6 +43,8 @@ def _add_grade(sub: argparse._SubParsersAction) -> None:
                         help="submissions graded in parallel (default: all cores)")
     parser.add_argument("--force", action="store_true", help="regrade submissions already in the gradebook")
     parser.add_argument("--timeout", type=float, default=300.0, help="wall seconds per submission (default 300)")
+    parser.add_argument("--probe-timeout", type=float, default=30.0,
+                        help="wall seconds per probe, i.e. per call into a student function (default 30)")
     parser.add_argument("--memory", type=float, default=3.0, help="GiB of address space per submission (default 3)")
     parser.add_argument("--unsafe-no-sandbox", action="store_true",
                         help="run submissions without the sandbox (only for code you trust)")
@@ -58,7 +60,8 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     if args.unsafe_no_sandbox:
         print("autograder: WARNING: --unsafe-no-sandbox: submissions run with your user's rights, "
               "with network and filesystem access", file=sys.stderr)
-    limits = Limits(timeout=args.timeout, memory_bytes=int(args.memory * (1 << 30)))
+    limits = Limits(timeout=args.timeout, probe_timeout=args.probe_timeout,
+                    memory_bytes=int(args.memory * (1 << 30)))
     single = len(args.inputs) == 1 and args.inputs[0].suffix in (".py", ".ipynb") and args.out is None
     if single:
         return _grade_single(assignment, args, limits)

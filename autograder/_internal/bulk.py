@@ -148,7 +148,8 @@ def _run_workers(assignment: Assignment, submissions: list[Found], scratch: Path
                     item = pending.get_nowait()
                 except queue.Empty:
                     return
-                request = probe_request(assignment, assignment.questions, item.path.resolve())
+                request = probe_request(assignment, assignment.questions, item.path.resolve(),
+                                        probe_timeout=limits.probe_timeout)
                 try:
                     status, message, output = slot.run(request.to_json(), item.path)
                 except Exception as exc:  # noqa: BLE001 - a broken sandbox must not stop the class

@@ -47,7 +47,11 @@ class WorkerReport:
 
 
 def parse_worker_output(text: str, status: str = "graded", message: str = "") -> WorkerReport:
-    """Read a worker's JSON lines; anything malformed ends the reading, keeping what came before."""
+    """Read a worker's JSON lines; anything malformed ends the reading, keeping what came before.
+
+    Events before "loaded" are ignored: until then only the student's own code has run,
+    and whatever it wrote is not a result.
+    """
     cell_errors: list[CellError] = []
     outcomes: dict[str, dict[str, Outcome]] = {}
     manual: dict[str, dict[str, Outcome]] = {}
@@ -64,6 +68,8 @@ def parse_worker_output(text: str, status: str = "graded", message: str = "") ->
             loaded = True
             cell_errors = [CellError(str(e.get("cell", "?"))[:40], str(e.get("message", ""))[:600])
                            for e in event["cell_errors"] if type(e) is dict][:200]
+        elif not loaded:
+            continue
         elif kind in ("probe", "manual") and type(event.get("question")) is str:
             name = event.get("probe" if kind == "probe" else "name")
             if type(name) is str:
@@ -78,8 +84,10 @@ def parse_worker_output(text: str, status: str = "graded", message: str = "") ->
                         outcomes=outcomes, manual=manual, finished=finished)
 
 
-def probe_request(assignment: Assignment, questions: tuple[Question, ...], submission: Path) -> ProbeRequest:
+def probe_request(assignment: Assignment, questions: tuple[Question, ...], submission: Path,
+                  probe_timeout: float = 30.0) -> ProbeRequest:
     return ProbeRequest(
+        probe_timeout=probe_timeout,
         submission=str(submission),
         probe_files={q.id: str(q.probes_path.resolve()) for q in questions},
         manual_names={q.id: [m.name for m in q.manual] for q in questions},

@@ -42,10 +42,12 @@ class Limits:
     """Bounds on one submission's worker."""
 
     timeout: float = 300.0  # wall seconds per submission
+    probe_timeout: float = 30.0  # wall seconds per probe (a student function that never returns)
     cpu_seconds: int = 600  # CPU seconds per submission, all threads together
     memory_bytes: int = 3 << 30  # address space per submission (jax reserves ~1.5 GiB virtual)
     sandbox_memory_bytes: int = 4 << 30  # resident memory of a whole sandbox (cgroup)
     pids: int = 256  # processes and threads in a whole sandbox (cgroup)
+    cpus: float = 1.0  # cores a whole sandbox may use at once (cgroup), so one cannot starve the others
 
 
 def bwrap_path() -> str:
@@ -110,17 +112,23 @@ class Cgroups:
 
     def __init__(self, name: str, limits: Limits):
         self.paths: list[Path] = []
+        period = 100_000
+        quota = int(period * limits.cpus)
         wanted = {"memory": ("memory.limit_in_bytes", "memory.max", limits.sandbox_memory_bytes),
-                  "pids": ("pids.max", "pids.max", limits.pids)}
+                  "pids": ("pids.max", "pids.max", limits.pids),
+                  "cpu": ("cpu.cfs_quota_us", "cpu.max", quota)}
         for controller, (v1_file, v2_file, value) in wanted.items():
             base, file_name = _cgroup_base(controller)
             if base is None:
                 continue
             path = base / name
+            if file_name == "v2" and controller == "cpu":
+                value = f"{value} 100000"
             try:
                 path.mkdir(exist_ok=True)
                 (path / (v1_file if file_name == "v1" else v2_file)).write_text(str(value))
-                self.paths.append(path)
+                if path not in self.paths:
+                    self.paths.append(path)
             except OSError:
                 continue
 

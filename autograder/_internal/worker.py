@@ -38,6 +38,8 @@ class ProbeRequest:
     # question id -> names of its written answers
     manual_names: dict[str, list[str]]
     module_name: str = "__main__"
+    # wall seconds one probe may take (student functions that never return)
+    probe_timeout: float = 30.0
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self))
@@ -64,7 +66,7 @@ def run_request(request: ProbeRequest, out: TextIO) -> None:
     sub = Submission(namespace)
     for qid, specs in probe_sets.items():
         for spec in specs:
-            outcome = run_probe(spec, sub)
+            outcome = run_probe(spec, sub, max_timeout=request.probe_timeout)
             _emit(out, {"event": "probe", "question": qid, "probe": spec.name, "outcome": outcome.to_plain()})
         for name in request.manual_names.get(qid, []):
             try:

@@ -1,0 +1,179 @@
+"""The check framework as otter-grader test cases call it, inside the student's kernel.
+
+``autograder package`` turns every check into an otter test case whose body is
+one call::
+
+    def test_softplus_moderate_inputs(env):
+        from autograder.otter_runtime import run_check
+        run_check("softplus", "test_softplus_moderate_inputs", env)
+
+``run_check`` runs the question's probes on the notebook's globals (``env``),
+in this process, once per state of the notebook (the other checks of the
+question reuse the outcomes), reads the reference probe values that were
+computed when the package was built, and calls the check function with
+``submission=`` and ``reference=`` as the grader would. A failed check raises
+``AssertionError`` (wrong answer) or ``StudentCodeError`` (the student's code
+could not produce a value), with the message ``autograder grade`` would show.
+
+The data sits next to the notebook, in one of two folders written by the package:
+
+- ``otter_checks/``: every probe, check and reference value (autograder zip only);
+- ``otter_public/``: the public checks, the probes they read and the reference
+  values they compare with (what students get).
+
+Unlike ``autograder grade``, nothing here is isolated from the student's code:
+under otter the checks run in the kernel the submission controls.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import inspect
+import io
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from autograder._internal.assignment import import_file
+from autograder._internal.errors import StudentCodeError
+from autograder._internal.plain import from_json, to_json
+from autograder._internal.probing import Outcome, ProbeValues, Submission, probes_in, run_probe
+
+#: Folders the package writes, most complete first.
+FULL_DATA = "otter_checks"
+PUBLIC_DATA = "otter_public"
+MANIFEST = "manifest.json"
+REFERENCE_FILE = "reference.json"
+#: Set to a folder holding ``otter_checks/`` or ``otter_public/`` to override the search.
+DATA_ENV = "AUTOGRADER_OTTER_DATA"
+FIXTURES = ("submission", "reference")
+
+
+class OtterSetupError(RuntimeError):
+    """The files that came with the notebook are missing or do not match its tests."""
+
+
+@dataclasses.dataclass
+class _Probed:
+    snapshot: dict[str, Any]
+    values: ProbeValues
+
+
+_PROBED: dict[tuple[int, str, str], _Probed] = {}
+_REFERENCE: dict[tuple[str, str], ProbeValues] = {}
+
+
+def data_dir() -> Path:
+    """The folder with the checks: ``otter_checks/`` if present (grading), else ``otter_public/``."""
+    candidates = [Path(os.environ[DATA_ENV])] if os.environ.get(DATA_ENV) else []
+    candidates += [Path.cwd(), Path(__file__).resolve().parent.parent]
+    for base in candidates:
+        for name in (FULL_DATA, PUBLIC_DATA):
+            if (base / name / MANIFEST).is_file():
+                return base / name
+    raise OtterSetupError(
+        f"cannot find the checks ({FULL_DATA}/ or {PUBLIC_DATA}/ with {MANIFEST}) in "
+        f"{', '.join(str(c) for c in candidates)}: keep the folders that came with this "
+        "notebook next to it, and run Jupyter from the notebook's folder")
+
+
+def _question_dir(data: Path, question_id: str) -> Path:
+    folder = data / question_id
+    if not (folder / "checks.py").is_file():
+        raise OtterSetupError(f"{data} has no checks for question {question_id!r}; "
+                              "the notebook's tests and the files next to it do not match")
+    return folder
+
+
+def reference_values(data: Path, question_id: str) -> ProbeValues:
+    """The reference solution's probe values for ``question_id``, as shipped with the package."""
+    path = _question_dir(data, question_id) / REFERENCE_FILE
+    key = (str(path), question_id)
+    if key not in _REFERENCE:
+        encoded = from_json(path.read_text(encoding="utf-8"))
+        outcomes = {name: Outcome.from_plain(value) for name, value in encoded["outcomes"].items()}
+        _REFERENCE[key] = ProbeValues(outcomes, label="the reference")
+    return _REFERENCE[key]
+
+
+def _snapshot(env: Mapping[str, Any]) -> dict[str, Any]:
+    return dict(env.items())
+
+
+def _same(snapshot: dict[str, Any], env: Mapping[str, Any]) -> bool:
+    return len(snapshot) == len(env) and all(
+        name in env and env[name] is value for name, value in snapshot.items())
+
+
+def probe_submission(data: Path, question_id: str, env: Mapping[str, Any]) -> ProbeValues:
+    """Run the question's probes on ``env`` (the notebook's globals), once per state of ``env``.
+
+    The outcomes are kept while every global name is bound to the same object:
+    the checks of one ``grader.check`` share one run of the probes, and
+    re-running a cell (which rebinds names, and IPython's ``_``/``_iN``) runs
+    them again. Outcomes make the same round trip through JSON as the
+    sandboxed worker's, so the checks see exactly the data they see there.
+    """
+    key = (id(env), str(data), question_id)
+    cached = _PROBED.get(key)
+    if cached is not None and _same(cached.snapshot, env):
+        return cached.values
+    snapshot = _snapshot(env)
+    probes_path = _question_dir(data, question_id) / "probes.py"
+    specs = probes_in(import_file(probes_path, f"autograder_otter_probes_{question_id}"))
+    sub = Submission(env)
+    outcomes = {}
+    sink = io.StringIO()
+    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):  # the student's prints
+        for spec in specs:
+            outcome = run_probe(spec, sub)
+            outcomes[spec.name] = Outcome.from_plain(from_json(to_json(outcome.to_plain())))
+    values = ProbeValues(outcomes, label="your code")
+    _PROBED[key] = _Probed(snapshot, values)
+    return values
+
+
+def call_check(function, submission: ProbeValues, reference: ProbeValues) -> None:
+    """Call a check with the fixtures it asks for (``submission`` and/or ``reference``)."""
+    wanted = list(inspect.signature(function).parameters)
+    unknown = [name for name in wanted if name not in FIXTURES]
+    if unknown:
+        raise OtterSetupError(f"check {function.__name__} asks for fixtures {unknown}; "
+                              f"only {', '.join(FIXTURES)} exist")
+    given = {"submission": submission, "reference": reference}
+    function(**{name: given[name] for name in wanted})
+
+
+def run_check(question_id: str, check_name: str, env: Mapping[str, Any]) -> None:
+    """Run one check of ``question_id`` against the notebook globals ``env``; raise if it fails."""
+    from autograder._internal.judging import describe_failure
+
+    data = data_dir()
+    checks = import_file(_question_dir(data, question_id) / "checks.py",
+                         f"autograder_otter_checks_{question_id}")
+    function = getattr(checks, check_name, None)
+    if not callable(function):
+        raise OtterSetupError(f"{data.name}/{question_id}/checks.py has no check {check_name}; "
+                              "the notebook's tests and the files next to it do not match")
+    submission = probe_submission(data, question_id, env)
+    reference = reference_values(data, question_id)
+    try:
+        call_check(function, submission, reference)
+    except OtterSetupError:
+        raise
+    except (AssertionError, StudentCodeError) as exc:
+        kind, message = describe_failure(exc)
+        error = StudentCodeError if kind == "student_error" else AssertionError
+        raise error(f"{check_name}: {message}") from None
+    except Exception as exc:  # a bug in the check, not the student's doing
+        _, message = describe_failure(exc)
+        raise RuntimeError(f"{check_name}: {message}") from None
+
+
+def clear_cache() -> None:
+    """Forget probe outcomes and reference values (after the files changed)."""
+    _PROBED.clear()
+    _REFERENCE.clear()

