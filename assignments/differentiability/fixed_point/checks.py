@@ -5,7 +5,9 @@ import pytest
 
 from autograder import assert_close, assert_finite
 
-# Gradients pass through a linear solve at an x* that is only converged to ~1e-6: allow a little more.
+# Derivatives are evaluated at an x* converged only to ~1e-6 and go through (I - df/dx)^-1, which
+# amplifies that error: they get rtol 1e-4 / atol 1e-5 (stated in the prompt). The alternative correct
+# answers in right/ land within 2e-6 of the reference; every wrong rule is off by more than 3e-2.
 GRAD_RTOL, GRAD_ATOL = 1e-4, 1e-5
 
 
@@ -38,18 +40,20 @@ def test_newton_cbrt_grad(submission, reference):
 @pytest.mark.points(1)
 def test_fixed_point_iterates_in_a_while_loop(submission):
     loops = submission["fixed_point_loops"]
-    assert loops["while"] > 0, (
-        "tracing fixed_point(f, x0, theta) shows no lax.while_loop"
-        + (" (it runs a fixed number of steps with scan/fori_loop)" if loops["scan"] else "")
-        + ": iterate x <- f(x, theta) in jax.lax.while_loop until the steps are small")
+    if loops["while"] == 0:
+        raise AssertionError(
+            "tracing fixed_point(f, x0, theta) shows no lax.while_loop"
+            + (" (it runs a fixed number of steps with scan/fori_loop)" if loops["scan"] else "")
+            + ": iterate x <- f(x, theta) in jax.lax.while_loop until the steps are small")
 
 
 @pytest.mark.points(1)
 @pytest.mark.hidden
 def test_newton_sqrt_and_cbrt_are_built_on_a_while_loop(submission):
     for name, loops in submission["newton_loops"].items():
-        assert loops["while"] > 0, (
-            f"tracing {name}(a) shows no lax.while_loop: compute it with your fixed_point and Newton's map")
+        if loops["while"] == 0:
+            raise AssertionError(
+                f"tracing {name}(a) shows no lax.while_loop: compute it with your fixed_point and Newton's map")
 
 
 @pytest.mark.points(1)
@@ -71,13 +75,14 @@ def test_fixed_point_converges_on_unseen_maps(submission):
         residual = np.abs(np.asarray(got["residual"], np.float64))
         allowed = 1e-5 * (1.0 + np.abs(np.asarray(got["x"], np.float64)))
         unconverged = ~(residual <= allowed)
-        assert not unconverged.any(), (
-            f"fixed_point for {what} stops before it has converged: |x* - f(x*, theta)| is up to "
-            f"{residual.max():.3g} ({int(unconverged.sum())} of {residual.size} thetas above 1e-5 (1 + |x*|)); "
-            "keep iterating until the step is small, not for a fixed number of steps")
+        if unconverged.any():
+            raise AssertionError(
+                f"fixed_point for {what} stops before it has converged: |x* - f(x*, theta)| is up to "
+                f"{residual.max():.3g} ({int(unconverged.sum())} of {residual.size} thetas above 1e-5 (1 + |x*|)); "
+                "keep iterating until the step is small, not for a fixed number of steps")
 
 
-@pytest.mark.points(1)
+@pytest.mark.points(2)
 @pytest.mark.hidden
 def test_grad_of_unseen_scalar_map_under_vmap(submission, reference):
     assert_close("jax.vmap(jax.grad(theta -> fixed_point(f, 0., theta))) for f(x, theta) = 0.5 cos(x) + theta",
@@ -95,21 +100,15 @@ def test_jacrev_for_vector_x_and_matrix_theta(submission, reference):
 
 @pytest.mark.points(1)
 @pytest.mark.hidden
-def test_vjp_when_x_and_theta_have_different_sizes(submission, reference):
+def test_vjp_under_vmap_when_x_and_theta_have_different_sizes(submission, reference):
     got, want = submission["mixed_shapes_vjp"], reference["mixed_shapes_vjp"]
-    assert_close("fixed_point for x in R^3, theta in R^4", want["x"], got["x"])
-    assert_close("jax.vjp(theta -> fixed_point(f, x0, theta)) for x in R^3, theta in R^4", want["vjp"], got["vjp"],
-                 rtol=GRAD_RTOL, atol=GRAD_ATOL)
+    assert_close("jax.vmap(fixed_point) for x in R^3, theta in R^4", want["x"], got["x"])
+    assert_close("jax.vmap(jax.vjp(theta -> fixed_point(f, x0, theta))) for x in R^3, theta in R^4",
+                 want["vjp"], got["vjp"], rtol=GRAD_RTOL, atol=GRAD_ATOL)
 
 
-@pytest.mark.points(1)
-@pytest.mark.hidden
-def test_jit_vmap_grad_over_a_batch_of_matrices(submission, reference):
-    assert_close("jax.jit(jax.vmap(jax.grad(A -> w . fixed_point(f, x0, A)))) over 3 matrices",
-                 reference["batched_matrix_grads"], submission["batched_matrix_grads"],
-                 rtol=GRAD_RTOL, atol=GRAD_ATOL)
-
-
+# The specification makes forward mode a bonus. The framework has no bonus points, so this is an
+# ordinary point: a reverse-only custom_vjp answer (wrong/custom_vjp_classic.py) scores 13 / 14.
 @pytest.mark.points(1)
 @pytest.mark.hidden
 def test_forward_mode_jvp(submission, reference):

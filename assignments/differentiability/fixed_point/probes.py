@@ -52,8 +52,6 @@ def _with_norm(matrix, norm):
 B = _rng.uniform(-1.0, 1.0, N).astype(np.float32)
 A0 = _with_norm(_rng.randn(N, N), 0.6)
 A_DOT = _rng.randn(N, N).astype(np.float32)
-A_BATCH = np.stack([_with_norm(_rng.randn(N, N), norm) for norm in (0.3, 0.55, 0.7)])
-WEIGHTS = _rng.uniform(-1.0, 1.0, N).astype(np.float32)
 X0_VECTOR = np.full(N, 0.1, np.float32)
 
 
@@ -64,8 +62,8 @@ def tanh_map(x, a):
 # x in R^3, theta in R^4: the shapes of x and theta differ.
 W_MIXED = _with_norm(_rng.randn(3, 3), 1.0)
 V_MIXED = _rng.randn(3, 4).astype(np.float32)
-THETA_MIXED = _rng.randn(4).astype(np.float32)
-COTANGENT_MIXED = _rng.randn(3).astype(np.float32)
+THETAS_MIXED = _rng.randn(3, 4).astype(np.float32)  # a batch of three thetas, for vmap
+COTANGENTS_MIXED = _rng.randn(3, 3).astype(np.float32)
 
 
 def mixed_map(x, theta):
@@ -123,18 +121,25 @@ def newton_loops(sub):
 
 @probe
 def unseen_map_residuals(sub):
-    """x* and x* - f(x*, theta) for two scalar maps, over a batch of theta."""
+    """x* and x* - f(x*, theta) for two scalar maps, each over a batch of theta (one compilation)."""
     fixed_point = sub.function("fixed_point")
-    out = {}
-    for name, f, thetas in (("cos", cos_map, COS_THETAS), ("slow", slow_map, SLOW_THETAS)):
-        def solve(theta, f=f):
-            x = fixed_point(f, jnp.float32(0.0), theta)
-            return x, x - f(x, theta)
 
-        x, residual = jax.jit(jax.vmap(solve))(jnp.asarray(thetas))
-        x = sub.array(x, f"jax.vmap(fixed_point) on a {name} map")
+    def solve(f, theta):
+        x = fixed_point(f, jnp.float32(0.0), theta)
+        return x, x - f(x, theta)
+
+    @jax.jit
+    def both(cos_thetas, slow_thetas):
+        return {"cos": jax.vmap(lambda t: solve(cos_map, t))(cos_thetas),
+                "slow": jax.vmap(lambda t: solve(slow_map, t))(slow_thetas)}
+
+    results = both(jnp.asarray(COS_THETAS), jnp.asarray(SLOW_THETAS))
+    out = {}
+    for name, thetas in (("cos", COS_THETAS), ("slow", SLOW_THETAS)):
+        x, residual = results[name]
+        x = sub.array(x, f"jax.vmap(fixed_point) on the {name} map")
         if x.shape != thetas.shape:
-            raise ProbeFailure(f"fixed_point returned shape {x.shape[1:]} for a scalar x0 and scalar theta")
+            raise ProbeFailure(f"fixed_point returned shape {x.shape[1:]} for a scalar x0 and a scalar theta")
         out[name] = {"x": x, "residual": sub.array(residual, "x* - f(x*, theta)")}
     return out
 
@@ -157,24 +162,16 @@ def matrix_theta_jacrev(sub):
 
 @probe
 def mixed_shapes_vjp(sub):
-    """x in R^3, theta in R^4: x* and the VJP of a cotangent, by jax.vjp."""
+    """x in R^3, theta in R^4: x* and the VJP of a cotangent by jax.vjp, under jit and vmap over theta."""
     fixed_point = sub.function("fixed_point")
 
     def value_and_pullback(theta, cotangent):
         x, pullback = jax.vjp(lambda th: fixed_point(mixed_map, jnp.zeros(3, jnp.float32), th), theta)
         return x, pullback(cotangent)[0]
 
-    x, theta_bar = jax.jit(value_and_pullback)(jnp.asarray(THETA_MIXED), jnp.asarray(COTANGENT_MIXED))
+    x, theta_bar = jax.jit(jax.vmap(value_and_pullback))(jnp.asarray(THETAS_MIXED), jnp.asarray(COTANGENTS_MIXED))
     return {"x": sub.array(x, "fixed_point with x in R^3"),
             "vjp": sub.array(theta_bar, "jax.vjp(fixed_point ...) with theta in R^4")}
-
-
-@probe
-def batched_matrix_grads(sub):
-    """jax.jit(jax.vmap(jax.grad(A -> w . x*(A)))) over a batch of three matrices."""
-    fixed_point = sub.function("fixed_point")
-    grad = jax.grad(lambda a: jnp.dot(WEIGHTS, fixed_point(tanh_map, jnp.asarray(X0_VECTOR), a)))
-    return sub.array(jax.jit(jax.vmap(grad))(jnp.asarray(A_BATCH)), "jax.vmap(jax.grad(...)) over a batch of matrices")
 
 
 @probe
