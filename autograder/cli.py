@@ -219,13 +219,35 @@ def _cmd_template(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _add_package(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("package", help="build the otter-grader master notebook, student notebook "
+                                            "and Gradescope autograder zip from the sources")
+    parser.add_argument("assignment", nargs="?", default=None,
+                        help="assignment name or folder (default: the only one in assignments/)")
+    parser.add_argument("--out", type=Path, default=Path("dist"), help="output folder (default: dist)")
+    parser.add_argument("--no-run-tests", action="store_true",
+                        help="skip otter's check that the solutions notebook gets full marks (one notebook run)")
+    parser.set_defaults(func=_cmd_package)
+
+
+def _cmd_package(args: argparse.Namespace) -> int:
+    from autograder._internal.otter_package import build_package
+
+    assignment = load_assignment(args.assignment)
+    package = build_package(assignment, args.out, run_tests=not args.no_run_tests)
+    print(f"master notebook:  {package.master}")
+    print(f"student folder:   {package.student_dir}  (hand out the whole folder)")
+    print(f"autograder zip:   {package.autograder_zip}  (upload to Gradescope)")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="autograder",
         description="Grade JAX autodiff exercises: students check their work, TAs grade a class in a "
                     "sandbox, instructors validate and package questions.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_add_grade, _add_check, _add_validate, _add_template, _add_export):
+    for add in (_add_grade, _add_check, _add_validate, _add_template, _add_export, _add_package):
         add(sub)
     return parser
 

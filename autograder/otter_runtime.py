@@ -31,7 +31,6 @@ import contextlib
 import dataclasses
 import inspect
 import io
-import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -50,6 +49,8 @@ REFERENCE_FILE = "reference.json"
 #: Set to a folder holding ``otter_checks/`` or ``otter_public/`` to override the search.
 DATA_ENV = "AUTOGRADER_OTTER_DATA"
 FIXTURES = ("submission", "reference")
+#: Wall seconds one probe may take: the default of ``autograder grade --probe-timeout``.
+PROBE_TIMEOUT = 30.0
 
 
 class OtterSetupError(RuntimeError):
@@ -129,7 +130,7 @@ def probe_submission(data: Path, question_id: str, env: Mapping[str, Any]) -> Pr
     sink = io.StringIO()
     with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):  # the student's prints
         for spec in specs:
-            outcome = run_probe(spec, sub)
+            outcome = run_probe(spec, sub, max_timeout=PROBE_TIMEOUT)
             outcomes[spec.name] = Outcome.from_plain(from_json(to_json(outcome.to_plain())))
     values = ProbeValues(outcomes, label="your code")
     _PROBED[key] = _Probed(snapshot, values)

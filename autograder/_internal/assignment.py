@@ -40,6 +40,7 @@ class CheckSpec:
     name: str
     points: float
     hidden: bool
+    bonus: bool = False  # its points add to the score but not to the maximum
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,14 +83,15 @@ class Question:
             if "points" not in marks:
                 raise AssignmentError(f"{self.checks_path}: check {name} has no @pytest.mark.points(N)")
             points = marks["points"].args[0] if marks["points"].args else marks["points"].kwargs.get("n")
-            specs.append(CheckSpec(name, float(points), "hidden" in marks))
+            specs.append(CheckSpec(name, float(points), "hidden" in marks, "bonus" in marks))
         if not specs:
             raise AssignmentError(f"{self.checks_path} defines no checks (functions named test_*)")
         return tuple(specs)
 
     @property
     def auto_points(self) -> float:
-        return sum(check.points for check in self.checks)
+        """The question's maximum: every check's points except bonus checks'."""
+        return sum(check.points for check in self.checks if not check.bonus)
 
     @property
     def manual_points(self) -> float:

@@ -227,8 +227,8 @@ def judge(assignment: Assignment, questions: tuple[Question, ...], report: Worke
     question_results = []
     for question in questions:
         if report.status == "error":
-            checks = [CheckResult(c.name, 0.0, c.points, False, c.hidden, report.message, "student_error")
-                      for c in question.checks if include_hidden or not c.hidden]
+            checks = [CheckResult(c.name, 0.0, 0.0 if c.bonus else c.points, False, c.hidden, report.message,
+                                  "student_error") for c in question.checks if include_hidden or not c.hidden]
         else:
             values = ProbeValues(report.outcomes.get(question.id, {}),
                                  label="your code" if report.status == "graded" else report.message)

@@ -47,6 +47,8 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "points(n): the check is worth n points, e.g. @pytest.mark.points(2)")
     config.addinivalue_line(
         "markers", "hidden: only the grader runs this check; students see its name and result only")
+    config.addinivalue_line(
+        "markers", "bonus: the check's points add to the score but not to the maximum")
 
 
 def _first_lines(text: str, limit: int = MESSAGE_LIMIT) -> str:
@@ -59,7 +61,11 @@ def describe_failure(error: BaseException) -> tuple[str, str]:
     if isinstance(error, StudentCodeError):
         return "student_error", _first_lines(str(error))
     if isinstance(error, AssertionError):
-        return "wrong", _first_lines(str(error) or "assertion failed")
+        message = str(error) or "assertion failed"
+        # `assert cond, "message"`: pytest appends its introspection ("assert 0 > 0 ..."), which
+        # is noise for a student once the author wrote a message.
+        head, separator, _ = message.partition("\nassert ")
+        return "wrong", _first_lines(head if separator and head.strip() else message)
     return "grader_error", _first_lines(f"internal grading error in this check: {type(error).__name__}: {error}")
 
 
@@ -133,8 +139,8 @@ def judge_question(question: Question, submission: ProbeValues, reference: Probe
             kind, message = describe_failure(plugin.errors[check.name])
         passed = kind == "passed"
         results.append(CheckResult(name=check.name, points=check.points if passed else 0.0,
-                                   max_points=check.points, passed=passed, hidden=check.hidden,
-                                   message=message, kind=kind))
+                                   max_points=0.0 if check.bonus else check.points, passed=passed,
+                                   hidden=check.hidden, message=message, kind=kind))
     return results
 
 

@@ -31,7 +31,7 @@ def render_submission(result: SubmissionResult, *, show_hidden_messages: bool = 
         lines.append(f"{question.title}  [{question.id}]  {_pts(question.points)} / {_pts(question.max_points)}")
         for check in question.checks:
             mark = "PASS" if check.passed else "FAIL"
-            tag = " (hidden)" if check.hidden else ""
+            tag = (" (hidden)" if check.hidden else "") + (" (bonus)" if check.max_points == 0 else "")
             lines.append(f"  {mark} {check_title(check.name)}{tag}  {_pts(check.points)}/{_pts(check.max_points)}")
             if check.message and (show_hidden_messages or not check.hidden):
                 lines.append(_indent(check.message))

@@ -44,9 +44,14 @@ def _judge_case(question: Question, label: str, result: QuestionResult) -> Valid
     if label == "stub":
         hidden = sum(c.points for c in result.checks if c.hidden)
         return ValidationCase(question.id, label, "earns no hidden points", result, hidden == 0)
+    # Bonus checks (max_points 0) count for nothing here: missing one is not a wrong answer.
+    failed = [c for c in result.checks if not c.passed and c.max_points > 0]
     if label.startswith("wrong/"):
-        return ValidationCase(question.id, label, "loses points", result, result.points < result.max_points)
-    return ValidationCase(question.id, label, "earns full marks", result, result.points == result.max_points)
+        return ValidationCase(question.id, label, "loses points", result, bool(failed))
+    if label == "reference":
+        return ValidationCase(question.id, label, "passes every check, bonus included", result,
+                              all(c.passed for c in result.checks))
+    return ValidationCase(question.id, label, "earns full marks", result, not failed)
 
 
 def validate(assignment: Assignment, questions: list[str] | None = None, *, jobs: int = 2,

@@ -107,9 +107,10 @@ def test_vjp_under_vmap_when_x_and_theta_have_different_sizes(submission, refere
                  want["vjp"], got["vjp"], rtol=GRAD_RTOL, atol=GRAD_ATOL)
 
 
-# The specification makes forward mode a bonus. The framework has no bonus points, so this is an
-# ordinary point: a reverse-only custom_vjp answer (wrong/custom_vjp_classic.py) scores 13 / 14.
+# Forward mode is a bonus (the specification's word): a reverse-only custom_vjp answer
+# (right/custom_vjp_classic.py) still earns full marks.
 @pytest.mark.points(1)
+@pytest.mark.bonus
 @pytest.mark.hidden
 def test_forward_mode_jvp(submission, reference):
     assert_close("jax.jvp(A -> fixed_point(f, x0, A)) for f(x, A) = tanh(A x + b)",

@@ -1,5 +1,5 @@
-# Correct in reverse mode (the classic custom_vjp fixed point), but a custom_vjp function cannot be
-# differentiated in forward mode: it loses only the forward-mode (jax.jvp) point. With a bonus marker it would be right.
+# The classic custom_vjp fixed point: right in reverse mode, which is what the question asks.
+# A custom_vjp function cannot be differentiated in forward mode, so it misses only the bonus point.
 from functools import partial
 
 import jax
