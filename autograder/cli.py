@@ -86,7 +86,7 @@ def _grade_single(assignment, args: argparse.Namespace, limits) -> int:
     from autograder._internal.grading import grade_file
     from autograder._internal.report import render_submission
 
-    result = grade_file(assignment, args.inputs[0], questions=args.questions, timeout=limits.timeout,
+    result = grade_file(assignment, args.inputs[0], questions=args.questions, limits=limits,
                         sandboxed=not args.unsafe_no_sandbox)
     if args.output == "json":
         print(json.dumps({"assignment": assignment.name, "submission": result.submission,
@@ -150,11 +150,12 @@ def _add_check(sub: argparse._SubParsersAction) -> None:
 
 def _cmd_check(args: argparse.Namespace) -> int:
     from autograder._internal.grading import grade_file
+    from autograder._internal.sandbox import Limits
     from autograder._internal.report import render_submission
 
     assignment = load_assignment(args.assignment)
-    result = grade_file(assignment, args.submission, questions=args.questions, timeout=args.timeout,
-                        include_hidden=False)
+    result = grade_file(assignment, args.submission, questions=args.questions,
+                        limits=Limits(timeout=args.timeout), include_hidden=False)
     print(render_submission(result))
     print("\nOnly the public checks ran. Hidden checks run when your submission is graded.")
     return EXIT_OK

@@ -19,7 +19,7 @@ from autograder._internal.discovery import Found, discover
 from autograder._internal.export import write_outputs
 from autograder._internal.gradebook import Gradebook
 from autograder._internal.grading import (WORKER_ENV, WorkerReport, compilation_cache_env, judge,
-                                          parse_worker_output, probe_request, reference_values)
+                                          probe_request, probe_with_retries, reference_values)
 from autograder._internal.loading import read_cells
 from autograder._internal.errors import UsageError
 from autograder._internal.results import SubmissionResult
@@ -151,11 +151,11 @@ def _run_workers(assignment: Assignment, submissions: list[Found], scratch: Path
                 request = probe_request(assignment, assignment.questions, item.path.resolve(),
                                         probe_timeout=limits.probe_timeout)
                 try:
-                    status, message, output = slot.run(request.to_json(), item.path)
+                    report = probe_with_retries(lambda req: slot.run(req, item.path), request)
                 except Exception as exc:  # noqa: BLE001 - a broken sandbox must not stop the class
                     slot.stop()
-                    status, message, output = "error", f"grading failed: {exc}", ""
-                finished.put((item, parse_worker_output(output, status, message)))
+                    report = WorkerReport(status="error", message=f"grading failed: {exc}")
+                finished.put((item, report))
         finally:
             slot.stop()
 

@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from autograder._internal.assignment import Assignment, Question
@@ -18,7 +19,8 @@ from autograder._internal.loading import CellError, read_cells
 from autograder._internal.plain import NotPlainData, from_json
 from autograder._internal.probing import Outcome, ProbeValues
 from autograder._internal.results import ManualResult, QuestionResult, SubmissionResult
-from autograder._internal.worker import ProbeRequest
+from autograder._internal.sandbox import Limits
+from autograder._internal.worker import ProbeRequest, WorkerRun
 
 #: Wall seconds one submission may take in its worker, all probes together.
 DEFAULT_TIMEOUT = 300.0
@@ -44,6 +46,9 @@ class WorkerReport:
     outcomes: dict[str, dict[str, Outcome]] = dataclasses.field(default_factory=dict)
     manual: dict[str, dict[str, Outcome]] = dataclasses.field(default_factory=dict)
     finished: bool = False
+    # (question, probe) that had started and not finished when the worker stopped
+    in_flight: tuple[str, str] | None = None
+    loaded: bool = False
 
 
 def parse_worker_output(text: str, status: str = "graded", message: str = "") -> WorkerReport:
@@ -56,6 +61,7 @@ def parse_worker_output(text: str, status: str = "graded", message: str = "") ->
     outcomes: dict[str, dict[str, Outcome]] = {}
     manual: dict[str, dict[str, Outcome]] = {}
     loaded = finished = False
+    in_flight = None
     for line in text.splitlines():
         try:
             event = from_json(line)
@@ -70,18 +76,61 @@ def parse_worker_output(text: str, status: str = "graded", message: str = "") ->
                            for e in event["cell_errors"] if type(e) is dict][:200]
         elif not loaded:
             continue
-        elif kind in ("probe", "manual") and type(event.get("question")) is str:
-            name = event.get("probe" if kind == "probe" else "name")
-            if type(name) is str:
-                target = outcomes if kind == "probe" else manual
-                target.setdefault(event["question"], {})[name] = Outcome.from_plain(event.get("outcome"))
+        elif kind in ("start", "probe", "manual") and type(event.get("question")) is str:
+            name = event.get("name" if kind == "manual" else "probe")
+            if type(name) is not str:
+                continue
+            if kind == "start":
+                in_flight = (event["question"], name)
+                continue
+            target = outcomes if kind == "probe" else manual
+            target.setdefault(event["question"], {})[name] = Outcome.from_plain(event.get("outcome"))
+            in_flight = None
         elif kind == "done":
             finished = True
             break
     if not loaded and status == "graded":
         status, message = "error", message or "the submission could not be loaded (the worker stopped early)"
     return WorkerReport(status=status, message=message, cell_errors=tuple(cell_errors),
-                        outcomes=outcomes, manual=manual, finished=finished)
+                        outcomes=outcomes, manual=manual, finished=finished, in_flight=in_flight, loaded=loaded)
+
+
+#: Worker runs per submission: the first, plus one after each probe that hangs or kills its worker.
+MAX_ATTEMPTS = 4
+
+
+def probe_with_retries(run: Callable[[ProbeRequest], WorkerRun], request: ProbeRequest) -> WorkerReport:
+    """Run the worker, and when it stops in the middle of a probe (a hang that no Python signal
+    reaches, an os._exit, a crash), record that probe as failed and run the rest again.
+
+    A student function that never returns costs the checks that call it, not the whole question.
+    """
+    outcomes: dict[str, dict[str, Outcome]] = {}
+    manual: dict[str, dict[str, Outcome]] = {}
+    skip: set[str] = set()
+    loaded_once = False
+    first_cell_errors: tuple[CellError, ...] = ()
+    for _ in range(MAX_ATTEMPTS):
+        run_result = run(dataclasses.replace(request, skip=tuple(sorted(skip))))
+        report = parse_worker_output(run_result.output, run_result.status, run_result.message)
+        if report.loaded and not loaded_once:
+            loaded_once, first_cell_errors = True, report.cell_errors
+        for qid, probes in report.outcomes.items():
+            outcomes.setdefault(qid, {}).update(probes)
+            skip |= {f"{qid}/{name}" for name in probes}
+        for qid, answers in report.manual.items():
+            manual.setdefault(qid, {}).update(answers)
+        if report.finished or report.in_flight is None or report.status == "error":
+            break
+        qid, name = report.in_flight
+        hung = run_result.status in ("timeout", "stalled")
+        outcomes.setdefault(qid, {})[name] = Outcome(
+            error=run_result.message if hung else f"the worker stopped during this probe ({run_result.message})",
+            kind="timeout" if hung else "crashed")
+        skip.add(f"{qid}/{name}")
+    if loaded_once:  # what went wrong after loading is in the outcomes of the probes it hit
+        report = dataclasses.replace(report, status="graded", cell_errors=first_cell_errors)
+    return dataclasses.replace(report, outcomes=outcomes, manual=manual)
 
 
 def probe_request(assignment: Assignment, questions: tuple[Question, ...], submission: Path,
@@ -93,15 +142,6 @@ def probe_request(assignment: Assignment, questions: tuple[Question, ...], submi
         manual_names={q.id: [m.name for m in q.manual] for q in questions},
         module_name="__main__" if submission.suffix == ".ipynb" else "submission",
     )
-
-
-@dataclasses.dataclass(frozen=True)
-class WorkerRun:
-    """The raw result of one worker process."""
-
-    output: str
-    status: str  # graded | timeout
-    message: str = ""
 
 
 def run_worker_subprocess(request: ProbeRequest, *, timeout: float = DEFAULT_TIMEOUT,
@@ -245,7 +285,7 @@ def judge(assignment: Assignment, questions: tuple[Question, ...], report: Worke
 
 
 def grade_file(assignment: Assignment, path: Path, *, questions: list[str] | None = None,
-               timeout: float = DEFAULT_TIMEOUT, submission_id: str | None = None,
+               limits: Limits | None = None, submission_id: str | None = None,
                include_hidden: bool = True, sandboxed: bool = False) -> SubmissionResult:
     """Grade one ``.py``/``.ipynb`` file: the whole pipeline for a single submission.
 
@@ -254,21 +294,20 @@ def grade_file(assignment: Assignment, path: Path, *, questions: list[str] | Non
     code one trusts (one's own work, the reference, known answers).
     """
     path = Path(path)
+    limits = limits or Limits()
     selected = assignment.select(questions)
     submission_id = submission_id or path.stem
     read_cells(path)  # a missing or malformed file is the user's mistake: say so before probing
     reference = reference_values(assignment, selected)  # first: the reference run fills the compile cache
-    request = probe_request(assignment, selected, path.resolve())
+    request = probe_request(assignment, selected, path.resolve(), probe_timeout=limits.probe_timeout)
     if sandboxed:
-        from autograder._internal.sandbox import Limits, run_in_sandbox
+        from autograder._internal.sandbox import sandbox_slot
 
         env = {**os.environ, **WORKER_ENV, **compilation_cache_env(read_only=True)}
         cache = env.get("JAX_COMPILATION_CACHE_DIR")
-        status, message, output = run_in_sandbox(
-            request.to_json(), path, request.probe_files, limits=Limits(timeout=timeout), env=env,
-            cache_dir=Path(cache) if cache else None)
-        report = parse_worker_output(output, status, message)
+        with sandbox_slot(request.probe_files, limits=limits, env=env,
+                          cache_dir=Path(cache) if cache else None) as slot:
+            report = probe_with_retries(lambda req: slot.run(req, path), request)
     else:
-        run = run_worker_subprocess(request, timeout=timeout)
-        report = parse_worker_output(run.output, run.status, run.message)
+        report = probe_with_retries(lambda req: run_worker_subprocess(req, timeout=limits.timeout), request)
     return judge(assignment, selected, report, reference, submission_id, include_hidden=include_hidden)

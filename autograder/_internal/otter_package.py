@@ -386,7 +386,9 @@ def _number(points: float) -> int | float:
 
 
 def assignment_config(assignment: Assignment, requirements: list[str]) -> str:
-    total = sum(question.auto_points for question in assignment.questions)
+    # Every check's points, bonus checks' included: otter has no bonus checks (they raise its
+    # maximum), and with this total its top-level score is the plain sum of the points earned.
+    total = sum(check.points for question in assignment.questions for check in question.checks)
     config = {
         "python_version": f"{sys.version_info.major}.{sys.version_info.minor}",
         "requirements": requirements,

@@ -14,6 +14,7 @@ from the zygote (see ``zygote.py``).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -23,13 +24,18 @@ import site
 import subprocess
 import sys
 import sysconfig
+import tempfile
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 from autograder._internal.assignment import PROJECT_ROOT
 from autograder._internal.errors import UsageError
+from autograder._internal.worker import ProbeRequest, WorkerRun
 
 NOBODY = 65534
+#: Seconds of silence past the probe timeout before the zygote kills a stuck child.
+STALL_GRACE = 5.0
 _SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc")
 
 INSTALL_HINT = ("bubblewrap is not installed: install it with `sudo apt-get install bubblewrap` "
@@ -235,8 +241,8 @@ class Slot:
             return None
         return message if isinstance(message, dict) else None
 
-    def run(self, request_json: str, submission: Path) -> tuple[str, str, str]:
-        """Grade one submission; returns (status, message, worker output text)."""
+    def run(self, request: ProbeRequest, submission: Path) -> WorkerRun:
+        """Run one worker job on ``submission`` in this sandbox."""
         if self.process is None or self.process.poll() is not None:
             self._start()
         self._jobs += 1
@@ -247,35 +253,37 @@ class Slot:
         try:
             target = job_dir / ("submission" + submission.suffix)
             shutil.copyfile(submission, target)
-            request = json.loads(request_json)
-            request["submission"] = str(seen_dir / target.name)
-            (job_dir / "request.json").write_text(json.dumps(request))
+            seen_request = dataclasses.replace(request, submission=str(seen_dir / target.name))
+            (job_dir / "request.json").write_text(seen_request.to_json())
             if self.sandboxed and os.geteuid() == 0:
                 for path in (job_dir, target, job_dir / "request.json"):
                     os.chown(path, NOBODY, NOBODY)
             job = {"job": self._jobs, "request": str(seen_dir / "request.json"),
                    "output": str(seen_dir / "output.jsonl"), "timeout": self.limits.timeout,
+                   "stall": self.limits.probe_timeout + STALL_GRACE,
                    "memory_bytes": self.limits.memory_bytes, "cpu_seconds": self.limits.cpu_seconds}
             try:
                 self.process.stdin.write(json.dumps(job) + "\n")
                 self.process.stdin.flush()
             except OSError:
                 self.stop()
-                return "error", "the grading sandbox stopped unexpectedly", ""
+                return WorkerRun("", "error", "the grading sandbox stopped unexpectedly")
             reply = self._read_line(timeout=self.limits.timeout + 30)
             output = _read_limited(job_dir / "output.jsonl")
             if reply is None or reply.get("job") != self._jobs:
                 # The zygote died or hung (a submission may have killed it): start afresh next time.
                 self.stop()
-                return "graded", "the submission's worker was killed (it may have killed its parent)", output
+                return WorkerRun(output, "graded", "the worker was killed (did the submission kill its parent?)")
             if reply.get("status") == "timeout":
-                return "timeout", f"grading stopped after {self.limits.timeout:g} s", output
+                return WorkerRun(output, "timeout", f"grading stopped after {self.limits.timeout:g} s")
+            if reply.get("status") == "stalled":
+                return WorkerRun(output, "stalled", f"did not finish within {self.limits.probe_timeout:g} s")
             if reply.get("status") == "killed":
                 signal_number = reply.get("code")
                 reason = {9: "it used too much memory or CPU time, or was killed",
                           24: "it used too much CPU time"}.get(signal_number, "it crashed")
-                return "graded", f"the worker was stopped by signal {signal_number} ({reason})", output
-            return "graded", "", output
+                return WorkerRun(output, "graded", f"the worker was stopped by signal {signal_number} ({reason})")
+            return WorkerRun(output, "graded")
         finally:
             shutil.rmtree(job_dir, ignore_errors=True)
 
@@ -302,16 +310,15 @@ def _read_limited(path: Path, limit: int = 50_000_000) -> str:
         return handle.read(limit).decode("utf-8", "replace")
 
 
-def run_in_sandbox(request_json: str, submission: Path, probe_files: dict[str, str], *, limits: Limits,
-                   env: dict[str, str], cache_dir: Path | None, sandboxed: bool = True) -> tuple[str, str, str]:
-    """Grade one submission in a sandbox of its own; (status, message, worker output)."""
-    import tempfile
-
+@contextlib.contextmanager
+def sandbox_slot(probe_files: dict[str, str], *, limits: Limits, env: dict[str, str], cache_dir: Path | None,
+                 sandboxed: bool = True) -> Iterator[Slot]:
+    """A slot of its own in a temporary folder, stopped and removed afterwards."""
     with tempfile.TemporaryDirectory(prefix="autograder-sandbox-") as scratch:
         os.chmod(scratch, 0o755)
         slot = Slot(probe_files=probe_files, work_root=Path(scratch), limits=limits, sandboxed=sandboxed,
                     env=env, cache_dir=cache_dir)
         try:
-            return slot.run(request_json, submission)
+            yield slot
         finally:
             slot.stop()

@@ -6,6 +6,7 @@ JSON line per event to its output file as soon as the event happens, so a
 worker that dies half way still leaves the results it had:
 
     {"event": "loaded", "cell_errors": [{"cell", "message"}, ...]}
+    {"event": "start", "question": QID, "probe": NAME}
     {"event": "probe", "question": QID, "probe": NAME, "outcome": {...}}
     {"event": "manual", "question": QID, "name": NAME, "outcome": {...}}
     {"event": "done"}
@@ -40,13 +41,26 @@ class ProbeRequest:
     module_name: str = "__main__"
     # wall seconds one probe may take (student functions that never return)
     probe_timeout: float = 30.0
+    # "QID/PROBE" keys not to run: done, or fatal, in an earlier attempt
+    skip: tuple[str, ...] = ()
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self))
 
     @classmethod
     def from_json(cls, text: str) -> ProbeRequest:
-        return cls(**json.loads(text))
+        data = json.loads(text)
+        data["skip"] = tuple(data.get("skip", ()))
+        return cls(**data)
+
+
+@dataclasses.dataclass(frozen=True)
+class WorkerRun:
+    """The raw result of one worker process: its output lines and how it ended."""
+
+    output: str
+    status: str  # graded (it ended by itself) | timeout | stalled (one probe hung) | error
+    message: str = ""
 
 
 def _emit(out: TextIO, event: dict[str, Any]) -> None:
@@ -64,8 +78,13 @@ def run_request(request: ProbeRequest, out: TextIO) -> None:
     namespace, cell_errors = execute_cells(cells, module_name=request.module_name)
     _emit(out, {"event": "loaded", "cell_errors": [error.to_plain() for error in cell_errors]})
     sub = Submission(namespace)
+    skip = set(request.skip)
     for qid, specs in probe_sets.items():
         for spec in specs:
+            if f"{qid}/{spec.name}" in skip:
+                continue
+            # Announced first: if this probe never returns, the grader knows which one hung.
+            _emit(out, {"event": "start", "question": qid, "probe": spec.name})
             outcome = run_probe(spec, sub, max_timeout=request.probe_timeout)
             _emit(out, {"event": "probe", "question": qid, "probe": spec.name, "outcome": outcome.to_plain()})
         for name in request.manual_names.get(qid, []):

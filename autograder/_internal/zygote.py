@@ -11,10 +11,10 @@ kills every other process in the sandbox and empties /tmp, so nothing a
 submission leaves behind reaches the next one.
 
 Protocol on stdin/stdout, one JSON object a line:
-    -> {"job": ID, "request": PATH, "output": PATH, "timeout": SECONDS,
+    -> {"job": ID, "request": PATH, "output": PATH, "timeout": SECONDS, "stall": SECONDS,
         "memory_bytes": N, "cpu_seconds": N}
     <- {"ready": true}                               once, after the imports
-    <- {"job": ID, "status": "exited"|"killed"|"timeout", "code": N}
+    <- {"job": ID, "status": "exited"|"killed"|"timeout"|"stalled", "code": N}
 """
 
 from __future__ import annotations
@@ -111,18 +111,30 @@ def _child(job: dict, control_fds: tuple[int, ...]) -> None:
     os._exit(70)
 
 
-def _wait(pid: int, timeout: float) -> tuple[str, int]:
-    deadline = time.monotonic() + timeout
+def _wait(pid: int, timeout: float, output: str, stall: float) -> tuple[str, int]:
+    """Wait for the child; kill it past ``timeout``, or when its output has not grown for
+    ``stall`` seconds once probing began (a probe stuck where no Python signal reaches it,
+    such as an endless loop compiled by XLA)."""
+    start = last_growth = time.monotonic()
+    size = 0
     while True:
         done, status = os.waitpid(pid, os.WNOHANG)
         if done:
             if os.WIFSIGNALED(status):
                 return "killed", os.WTERMSIG(status)
             return "exited", os.WEXITSTATUS(status)
-        if time.monotonic() > deadline:
+        now = time.monotonic()
+        try:
+            new_size = os.stat(output).st_size
+        except OSError:
+            new_size = 0
+        if new_size != size:
+            size, last_growth = new_size, now
+        verdict = "timeout" if now - start > timeout else "stalled" if size and now - last_growth > stall else None
+        if verdict:
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
-            return "timeout", -1
+            return verdict, -1
         time.sleep(0.005)
 
 
@@ -151,7 +163,7 @@ def serve(probe_files: dict[str, str], sandboxed: bool) -> None:
         pid = os.fork()
         if pid == 0:
             _child(job, (control_in, control_out, reply.fileno()))
-        status, code = _wait(pid, float(job["timeout"]))
+        status, code = _wait(pid, float(job["timeout"]), job["output"], float(job.get("stall", job["timeout"])))
         if sandboxed:
             _kill_strays()
             _clean_tmp()
