@@ -121,7 +121,7 @@ def judge_question(question: Question, submission: ProbeValues, reference: Probe
             "-p", "no:stepwise", "-p", "no:benchmark", "-p", "no:hypothesispytest",
             "--import-mode=importlib", "--tb=no",
             "-c", _empty_config(), "-o", "python_files=checks.py",
-            "--rootdir", str(question.directory)] + ([] if include_hidden else ["-m", "not hidden"])
+            "--rootdir", str(question.directory.parent)] + ([] if include_hidden else ["-m", "not hidden"])
     with _PYTEST_LOCK, contextlib.redirect_stdout(io.StringIO()):  # verdicts are collected, not printed
         exit_code = pytest.main(args, plugins=[plugin, __import__(__name__, fromlist=["_"])])
     if exit_code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR,

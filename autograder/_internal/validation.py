@@ -41,6 +41,9 @@ def _cases(question: Question) -> list[tuple[str, Path]]:
 
 
 def _judge_case(question: Question, label: str, result: QuestionResult) -> ValidationCase:
+    broken = [c.name for c in result.checks if c.kind == "grader_error"]
+    if broken:  # a check that crashed proves nothing, whatever the points say
+        return ValidationCase(question.id, label, "is judged without grading errors", result, False)
     if label == "stub":
         hidden = sum(c.points for c in result.checks if c.hidden)
         return ValidationCase(question.id, label, "earns no hidden points", result, hidden == 0)
