@@ -32,7 +32,7 @@ def _close_tree(name, want, got, **tolerance):
             _close_tree(f"{name}[{key!r}]", want[key], got[key], **tolerance)
     elif isinstance(want, list) and len(want) and not isinstance(want[0], (int, float)):
         for i, (w, g) in enumerate(zip(want, got)):
-            _close_tree(f"{name} (#{i})", w, g, **tolerance)
+            _close_tree(f"{name} (part {i + 1} of {len(want)})", w, g, **tolerance)
     else:
         assert_close(name, want, got, **tolerance)
 
@@ -43,7 +43,7 @@ def test_running_sum_and_product_of_ten_numbers(submission, reference):
                     "sum_and_product_of_ten")
 
 
-@pytest.mark.points(1)
+@pytest.mark.points(2)
 def test_no_sequential_loop_or_cumulative_primitive(submission):
     found = submission["sequential_primitives"]
     assert found == [], (
@@ -85,13 +85,10 @@ def test_pytrees_affine_maps_and_linear_recurrence(submission, reference):
                     "pytrees", "recurrence", **F64)
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(1)
 @pytest.mark.hidden
 def test_reverse_flips_scans_with_the_same_fn_and_flips_back(submission, reference):
-    _assert_matches("associative_scan(matmul, x, reverse=True)", submission, reference, "reverse",
-                    "matrices", **F64)
-    _assert_matches("associative_scan(compose_recurrence, (a, b), reverse=True)", submission, reference,
-                    "reverse", "recurrence", **F64)
+    _assert_matches("associative_scan(matmul, x, reverse=True)", submission, reference, "reverse", **F64)
 
 
 @pytest.mark.points(1)
@@ -99,9 +96,8 @@ def test_reverse_flips_scans_with_the_same_fn_and_flips_back(submission, referen
 def test_gradients_match_the_reference(submission, reference):
     got, want = submission["gradients"], reference["gradients"]
     for key, what in (("sum", "jax.grad of sum(associative_scan(add, x))"),
-                      ("product", "jax.grad of sum(associative_scan(multiply, x))"),
-                      ("recurrence_a", "jax.grad of a linear recurrence's loss with respect to a"),
-                      ("recurrence_b", "jax.grad of a linear recurrence's loss with respect to b")):
+                      ("product", "jax.grad of sum(associative_scan(multiply, y))"),
+                      ("matrices", "jax.grad of sum(associative_scan(matmul, m)) (2x2 matrices)")):
         assert_close(what, want[key], got[key], **F64)
 
 
@@ -113,7 +109,7 @@ def test_traced_program_grows_with_log_n(submission):
     # n = 4096, a loop over the elements to 64 times as many as at n = 64.
     assert large <= 2.5 * small + 20, (
         f"the traced program of associative_scan(add, x) has {small}, {medium} and {large} equations "
-        f"for n = 64, 512 and 4096: it grows like n, not like log n. A parallel scan does a constant "
+        f"for n = 64, 512 and 4096: it grows faster than log n. A parallel scan does a constant "
         f"number of whole-array steps per level, with about log2(n) levels; a Python loop over the "
         f"elements (or a recursion into both halves) traces something for every element")
 

@@ -15,10 +15,10 @@ import numpy as np
 
 from autograder import ProbeFailure, primitive_counts, probe
 
-ANY_LENGTHS = [1, 2, 3, 5, 7, 37, 100, 129]
-PRODUCT_LENGTHS = [3, 37]
-MATRIX_LENGTHS = [1, 2, 6, 37, 64]
-REVERSE_LENGTHS = [1, 6, 37]
+ANY_LENGTHS = [1, 2, 3, 6, 37, 129]
+PRODUCT_LENGTHS = [37]
+MATRIX_LENGTHS = [6, 37]
+REVERSE_LENGTHS = [37]
 GROWTH_LENGTHS = [64, 512, 4096]
 # Primitives of sequential loops and of the library's cumulative reductions.
 SEQUENTIAL_PRIMITIVES = ("scan", "while", "cumsum", "cumprod", "cummax", "cummin", "cumlogsumexp")
@@ -171,65 +171,62 @@ def pytrees(sub):
     """fn combining pytrees: affine maps (M, v) as a tuple; a linear recurrence (a, b) as a dict."""
     scan = sub.function("associative_scan")
     rng = _rng(62)
-    affine = (_near_rotations(rng, 37), rng.randn(37, 2))
-    recurrence = {"a": rng.uniform(0.5, 1.2, size=(100, 3)), "b": rng.randn(100, 3)}
+    affine = (_near_rotations(rng, 21), rng.randn(21, 2))
+    recurrence = {"a": rng.uniform(0.5, 1.2, size=(13, 3)), "b": rng.randn(13, 3)}
     maps, states = jax.jit(lambda f, r: (scan(compose_affine, f), scan(compose_recurrence, r)))(affine, recurrence)
-    return {"scan": {"affine": _pair(sub, maps, "associative_scan(compose_affine, (M, v))", [(37, 2, 2), (37, 2)]),
+    return {"scan": {"affine": _pair(sub, maps, "associative_scan(compose_affine, (M, v))", [(21, 2, 2), (21, 2)]),
                      "recurrence": _dict(sub, states, "associative_scan(compose_recurrence, {'a': a, 'b': b})",
-                                         {"a": (100, 3), "b": (100, 3)})},
+                                         {"a": (13, 3), "b": (13, 3)})},
             "sequential": {"affine": list(sequential(compose_affine, affine)),
                            "recurrence": sequential(compose_recurrence, recurrence)}}
 
 
 @probe(x64=True)
 def reverse(sub):
-    """reverse=True with non-commutative fn: matrix products and the linear recurrence (as a tuple)."""
+    """reverse=True with a non-commutative fn (matrix products), so that swapped arguments show."""
     scan = sub.function("associative_scan")
     rng = _rng(63)
     matrices = [_near_rotations(rng, n) for n in REVERSE_LENGTHS]
-    recurrence = (rng.uniform(0.5, 1.2, size=(20,)), rng.randn(20))
-    products, states = jax.jit(lambda ms, r: ([scan(matmul, m, reverse=True) for m in ms],
-                                              scan(compose_recurrence_tuple, r, reverse=True)))(matrices, recurrence)
-    return {"scan": {"matrices": [_array(sub, out, f"associative_scan(matmul, x, reverse=True) for x of shape "
-                                                   f"({n}, 2, 2)", (n, 2, 2)) for out, n in zip(products, REVERSE_LENGTHS)],
-                     "recurrence": _pair(sub, states, "associative_scan(compose_recurrence, (a, b), reverse=True)",
-                                         [(20,), (20,)])},
-            "sequential": {"matrices": [sequential(matmul, m, reverse=True) for m in matrices],
-                           "recurrence": list(sequential(compose_recurrence_tuple, recurrence, reverse=True))}}
+    products = jax.jit(lambda ms: [scan(matmul, m, reverse=True) for m in ms])(matrices)
+    return {"scan": [_array(sub, out, f"associative_scan(matmul, x, reverse=True) for x of shape ({n}, 2, 2)",
+                            (n, 2, 2)) for out, n in zip(products, REVERSE_LENGTHS)],
+            "sequential": [sequential(matmul, m, reverse=True) for m in matrices]}
 
 
 @probe(x64=True)
 def gradients(sub):
-    """jax.grad through the scan: of sum(running sums), sum(running products), and a recurrence."""
+    """jax.grad through the scan: of the sums of running sums, products and matrix products."""
     scan = sub.function("associative_scan")
     rng = _rng(64)
-    x = jnp.asarray(rng.uniform(0.5, 1.5, size=37))
-    a, b = jnp.asarray(rng.uniform(0.5, 1.2, size=23)), jnp.asarray(rng.randn(23))
+    x, y, m = rng.randn(9), rng.uniform(0.5, 1.5, size=19), _near_rotations(rng, 13)
 
-    def grads(x, a, b):
-        return (jax.grad(lambda x: jnp.sum(scan(add, x)))(x),
-                jax.grad(lambda x: jnp.sum(scan(multiply, x)))(x),
-                jax.grad(lambda a, b: jnp.sum(scan(compose_recurrence_tuple, (a, b))[1] ** 2),
-                         argnums=(0, 1))(a, b))
+    def loss(x, y, m):  # three independent terms: its gradient holds each term's gradient
+        return jnp.sum(scan(add, x)) + jnp.sum(scan(multiply, y)) + jnp.sum(scan(matmul, m))
 
-    of_sum, of_product, (of_a, of_b) = jax.jit(grads)(x, a, b)
-    return {"sum": _array(sub, of_sum, "jax.grad of sum(associative_scan(add, x))", (37,)),
-            "product": _array(sub, of_product, "jax.grad of sum(associative_scan(multiply, x))", (37,)),
-            "recurrence_a": _array(sub, of_a, "jax.grad with respect to a of the recurrence's loss", (23,)),
-            "recurrence_b": _array(sub, of_b, "jax.grad with respect to b of the recurrence's loss", (23,))}
+    of_sum, of_product, of_matrices = jax.jit(jax.grad(loss, argnums=(0, 1, 2)))(x, y, m)
+    return {"sum": _array(sub, of_sum, "jax.grad of sum(associative_scan(add, x))", (9,)),
+            "product": _array(sub, of_product, "jax.grad of sum(associative_scan(multiply, y))", (19,)),
+            "matrices": _array(sub, of_matrices, "jax.grad of sum(associative_scan(matmul, m))", (13, 2, 2))}
 
 
 @probe
 def sequential_primitives(sub):
-    """The loop and cumulative primitives in the traced programs (sub-jaxprs included)."""
+    """The loop and cumulative primitives in the traced programs (sub-jaxprs included).
+
+    Powers of two only, and arrays first: a scan that fails for other lengths or for pytrees
+    loses its points in the checks of those, not here. A pytree trace that raises is skipped.
+    """
     scan = sub.function("associative_scan")
     rng = _rng(65)
     traces = [
-        primitive_counts(lambda x: scan(add, x), jnp.asarray(_small_integers(rng, 100))),
-        primitive_counts(lambda m: scan(matmul, m, reverse=True), jnp.asarray(_near_rotations(rng, 37), jnp.float32)),
-        primitive_counts(lambda a, b: scan(compose_recurrence_tuple, (a, b)),
-                         jnp.ones(20, jnp.float32), jnp.zeros(20, jnp.float32)),
+        primitive_counts(lambda x: scan(add, x), jnp.asarray(_small_integers(rng, 64))),
+        primitive_counts(lambda m: scan(matmul, m, reverse=True), jnp.asarray(_near_rotations(rng, 32), jnp.float32)),
     ]
+    try:
+        traces.append(primitive_counts(lambda a, b: scan(compose_recurrence_tuple, (a, b)),
+                                       jnp.ones(16, jnp.float32), jnp.zeros(16, jnp.float32)))
+    except Exception:  # the pytree checks report it
+        pass
     return sorted({name for counts in traces for name in counts if name in SEQUENTIAL_PRIMITIVES})
 
 
@@ -253,11 +250,16 @@ def library_scan_calls(sub):
     previous = sys.getprofile()
     sys.setprofile(spy)
     try:
-        jax.make_jaxpr(lambda x: scan(add, x))(jnp.arange(23.0, dtype=jnp.float32))
+        jax.make_jaxpr(lambda x: scan(add, x))(jnp.arange(16.0, dtype=jnp.float32))
+        jax.make_jaxpr(lambda m: scan(matmul, m, reverse=True))(jnp.ones((8, 2, 2), jnp.float32))
+        try:
+            jax.make_jaxpr(lambda a, b: scan(compose_recurrence_tuple, (a, b)))(jnp.ones(8), jnp.zeros(8))
+        except Exception:  # the pytree checks report it
+            pass
     finally:
         sys.setprofile(previous)
-    return {"is_library": value is jax.lax.associative_scan or inspect.unwrap(value) is inspect.unwrap(
-        jax.lax.associative_scan), "calls": len(calls)}
+    library = (jax.lax.associative_scan, inspect.unwrap(jax.lax.associative_scan))
+    return {"is_library": any(value is function for function in library), "calls": len(calls)}
 
 
 @probe

@@ -1,5 +1,5 @@
 # Pad to a power of two (repeating the last element: padding only ever sits to the right of
-# real elements, so it never changes them), then double sorted blocks: at each level the
+# real elements, so it never changes them), then double the scanned blocks: at each level the
 # last prefix of every left block is combined with the whole right block next to it.
 import math
 
