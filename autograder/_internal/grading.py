@@ -191,58 +191,46 @@ def _cache_dir() -> Path:
     return Path(root)
 
 
-def reference_source(assignment: Assignment, questions: tuple[Question, ...] | None = None) -> str:
-    """The reference answers of ``questions`` as one Python file."""
-    parts = []
-    for question in questions or assignment.questions:
-        if not question.reference_path.is_file():
-            raise AssignmentError(f"question {question.id!r} has no reference answer at {question.reference_path}")
-        parts.append(f"# ---- {question.id} ----\n{question.reference_path.read_text()}")
-    return "\n\n".join(parts)
-
-
-def _reference_cache_path(assignment: Assignment, question: Question) -> Path:
+def _reference_cache_path(assignment: Assignment) -> Path:
+    """Where the reference values live: keyed by jax's version and every source they depend on."""
     import importlib.metadata
 
     digest = hashlib.sha256(importlib.metadata.version("jax").encode())
-    for path in (question.probes_path, question.reference_path):
+    for path in (assignment.notebook_source, *(p for q in assignment.questions
+                                               for p in (q.probes_path, q.reference_path, q.prompt_path))):
         digest.update(path.read_bytes())
-    return _cache_dir() / f"reference-{assignment.name}-{question.id}-{digest.hexdigest()[:20]}.jsonl"
+    return _cache_dir() / f"reference-{assignment.name}-{digest.hexdigest()[:20]}.jsonl"
 
 
 def reference_values(assignment: Assignment, questions: tuple[Question, ...] | None = None) -> dict[str, ProbeValues]:
-    """Probe values of the reference solution, computed once per version of probes and reference.
+    """Probe values of the reference solution, computed once per version of the sources and cached.
 
-    Questions whose values are not cached yet are probed together in one trusted
-    worker; each question's values are then cached in a file of their own.
+    The reference runs as the full solution notebook (the tutorial with the reference
+    answers), in a trusted worker that writes jax's persistent compilation cache: the
+    sandboxes then read, never compile again, everything that a student's notebook
+    shares with it (tutorial cells, the probes' own code, answers like the reference's).
     """
-    questions = questions or assignment.questions
-    outcomes: dict[str, dict[str, Outcome]] = {}
-    missing = []
-    for question in questions:
-        cache_path = _reference_cache_path(assignment, question)
-        report = parse_worker_output(cache_path.read_text()) if cache_path.is_file() else None
-        if report is not None and report.finished and question.id in report.outcomes:
-            outcomes[question.id] = report.outcomes[question.id]
-        else:
-            missing.append(question)
-    if missing:
-        for question, text in _probe_reference(assignment, tuple(missing)).items():
-            outcomes[question.id] = parse_worker_output(text).outcomes[question.id]
-            cache_path = _reference_cache_path(assignment, question)
-            cache_path.parent.mkdir(parents=True, exist_ok=True)
-            partial = cache_path.with_suffix(f".{os.getpid()}.tmp")
-            partial.write_text(text)
-            partial.replace(cache_path)
-    return {qid: ProbeValues(probes, label="the reference") for qid, probes in outcomes.items()}
+    cache_path = _reference_cache_path(assignment)
+    report = parse_worker_output(cache_path.read_text()) if cache_path.is_file() else None
+    if report is None or not report.finished:
+        text = _probe_reference(assignment)
+        cache_path.parent.mkdir(parents=True, exist_ok=True)
+        partial = cache_path.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(text)
+        partial.replace(cache_path)
+        report = parse_worker_output(text)
+    return {q.id: ProbeValues(report.outcomes.get(q.id, {}), label="the reference")
+            for q in questions or assignment.questions}
 
 
-def _probe_reference(assignment: Assignment, questions: tuple[Question, ...]) -> dict[Question, str]:
-    """Run the reference answers of ``questions`` in a worker; each question's output lines."""
+def _probe_reference(assignment: Assignment) -> str:
+    """Run the solution notebook in a trusted worker; its raw output, or ``AssignmentError``."""
+    from autograder._internal.template import build_notebook, reference_answer
+
     with tempfile.TemporaryDirectory(prefix="autograder-reference-") as scratch:
-        source_path = Path(scratch) / "reference.py"
-        source_path.write_text(reference_source(assignment, questions))
-        run = run_worker_subprocess(probe_request(assignment, questions, source_path),
+        source_path = Path(scratch) / "solution.ipynb"
+        source_path.write_text(build_notebook(assignment, reference_answer))
+        run = run_worker_subprocess(probe_request(assignment, assignment.questions, source_path),
                                     extra_env=compilation_cache_env(read_only=False))
     report = parse_worker_output(run.output, run.status, run.message)
     if not report.finished or report.cell_errors:
@@ -252,12 +240,7 @@ def _probe_reference(assignment: Assignment, questions: tuple[Question, ...]) ->
               for name, o in probes.items() if not o.ok]
     if failed:
         raise AssignmentError("probes fail on the reference solution:\n  " + "\n  ".join(failed))
-    lines = run.output.splitlines()
-    per_question = {}
-    for question in questions:
-        mine = [line for line in lines if f'"question":"{question.id}"' in line]
-        per_question[question] = "\n".join([lines[0], *mine, '{"event":"done"}']) + "\n"
-    return per_question
+    return run.output
 
 
 def judge(assignment: Assignment, questions: tuple[Question, ...], report: WorkerReport,

@@ -231,7 +231,8 @@ def prune_module(source: str, keep: set[str], origin: str) -> str:
 
     Imports and statements that bind no name (docstrings, calls) are always
     kept; a statement that binds names is kept only if something kept reads
-    one of them. Comments outside kept statements are dropped.
+    one of them. Comments survive only inside kept statements and between two
+    kept statements that are neighbours in ``source``.
     """
     tree = ast.parse(source)
     lines = source.splitlines()
@@ -480,8 +481,8 @@ def master_notebook(assignment: Assignment, requirements: list[str]) -> str:
         cells.append(cell)
         cells.append(_raw(f"otter-{qid}-end-solution", "# END SOLUTION"))
         cells.append(_raw(f"otter-{qid}-begin-tests", "# BEGIN TESTS"))
-        for check in check_specs(question):
-            cells.append(_code(f"otter-{qid}-{check.name}"[:64], test_cell(question, check)))
+        for index, check in enumerate(check_specs(question), start=1):
+            cells.append(_code(f"otter-{qid}-test-{index}", test_cell(question, check)))
         cells.append(_raw(f"otter-{qid}-end-tests", "# END TESTS"))
         cells.append(_raw(f"otter-{qid}-end-question", "# END QUESTION"))
     if pending_prompt is not None:

@@ -1,0 +1,101 @@
+"""Throughput of `autograder grade` against `otter run`, on the same class, in one run.
+
+Both grade the notebooks of the example class (otter grades notebooks only): this project
+with its sandbox on and --jobs N, otter with `otter run -a ZIP` (one process per
+submission, otter's own way to grade without Docker), with up to N processes at a time.
+Each is run --repeats times; the script prints the median submissions/second of each
+and their ratio.
+
+    python bench/grade_throughput.py [--jobs 2] [--repeats 3] [--otter-repeats 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def class_notebooks() -> list[Path]:
+    """The example class's notebooks that otter can open (top-level .ipynb files that are valid JSON)."""
+    import json
+
+    notebooks = []
+    for path in sorted((ROOT / "examples" / "submissions").glob("*.ipynb")):
+        try:
+            json.loads(path.read_text())
+        except ValueError:
+            continue
+        notebooks.append(path)
+    return notebooks
+
+
+def time_autograder(class_dir: Path, jobs: int) -> float:
+    with tempfile.TemporaryDirectory() as out:
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "autograder", "grade", str(class_dir), "--out", out,
+                        "--jobs", str(jobs), "--force"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+        return time.perf_counter() - start
+
+
+def time_otter(notebooks: list[Path], zip_path: Path, jobs: int) -> float:
+    def one(path: Path) -> None:
+        with tempfile.TemporaryDirectory() as out:
+            subprocess.run(["otter", "run", "-a", str(zip_path), "-o", out, str(path)], check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=900)
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        list(pool.map(one, notebooks))
+    return time.perf_counter() - start
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--repeats", type=int, default=3, help="runs of autograder grade")
+    parser.add_argument("--otter-repeats", type=int, default=1, help="runs of the otter baseline")
+    args = parser.parse_args()
+
+    from autograder import load_assignment
+    from autograder._internal.grading import reference_values
+    from autograder._internal.otter_package import build_package
+
+    assignment = load_assignment("differentiability")
+    reference_values(assignment)  # both tools start with the reference values computed
+    notebooks = class_notebooks()
+    with tempfile.TemporaryDirectory() as scratch:
+        scratch = Path(scratch)
+        class_dir = scratch / "class"
+        class_dir.mkdir()
+        for path in notebooks:
+            shutil.copy(path, class_dir / path.name)
+        package = build_package(assignment, scratch / "dist", run_tests=False)
+        print(f"{len(notebooks)} notebooks, {args.jobs} jobs, machine: {os.cpu_count()} cores", flush=True)
+        ours, theirs = [], []
+        for _ in range(args.otter_repeats):
+            theirs.append(time_otter(notebooks, package.autograder_zip, args.jobs))
+            print(f"  otter run:       {theirs[-1]:7.1f} s", flush=True)
+        for _ in range(args.repeats):
+            ours.append(time_autograder(class_dir, args.jobs))
+            print(f"  autograder grade: {ours[-1]:7.1f} s", flush=True)
+    ours_rate = len(notebooks) / statistics.median(ours)
+    otter_rate = len(notebooks) / statistics.median(theirs)
+    print(f"autograder grade: {ours_rate:.3f} submissions/s (median of {len(ours)})")
+    print(f"otter run:        {otter_rate:.3f} submissions/s (median of {len(theirs)})")
+    print(f"ratio:            {ours_rate / otter_rate:.1f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
