@@ -1,6 +1,8 @@
 """Throughput of `autograder grade` against `otter run`, on the same class, in one run.
 
-Both grade the notebooks of the example class (otter grades notebooks only): this project
+Both grade the honest notebooks of the example class (those marked otter_parity in
+examples/class.toml: otter grades notebooks only, and a hostile notebook can hang
+`otter run` for good, e.g. one that writes into its kernel's sockets): this project
 with its sandbox on and --jobs N, otter with `otter run -a ZIP` (one process per
 submission, otter's own way to grade without Docker), with up to N processes at a time.
 Each is run --repeats times; the script prints the median submissions/second of each
@@ -26,17 +28,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def class_notebooks() -> list[Path]:
-    """The example class's notebooks that otter can open (top-level .ipynb files that are valid JSON)."""
-    import json
+    """The example class's honest notebooks, the ones otter grades too (otter_parity)."""
+    import tomllib
 
-    notebooks = []
-    for path in sorted((ROOT / "examples" / "submissions").glob("*.ipynb")):
-        try:
-            json.loads(path.read_text())
-        except ValueError:
-            continue
-        notebooks.append(path)
-    return notebooks
+    students = tomllib.loads((ROOT / "examples" / "class.toml").read_text())["students"]
+    return [ROOT / "examples" / "submissions" / f"{sid}.ipynb"
+            for sid, student in sorted(students.items()) if student.get("otter_parity")]
 
 
 def time_autograder(class_dir: Path, jobs: int) -> float:

@@ -142,12 +142,3 @@ def judge_question(question: Question, submission: ProbeValues, reference: Probe
                                    max_points=0.0 if check.bonus else check.points, passed=passed,
                                    hidden=check.hidden, message=message, kind=kind))
     return results
-
-
-def call_check(question: Question, check_name: str, submission: ProbeValues,
-               reference: ProbeValues) -> None:
-    """Call one check directly, without pytest (how the otter test cases run it)."""
-    from autograder._internal.assignment import import_file
-
-    module = import_file(question.checks_path, f"autograder_checks_{question.id}")
-    getattr(module, check_name)(submission=submission, reference=reference)

@@ -115,7 +115,11 @@ def test_norm_hessian_uses_jax_autodiff(submission):
 
 @pytest.mark.points(1)
 @pytest.mark.hidden
-def test_closed_form_does_not_use_autodiff(submission):
+def test_closed_form_does_not_use_autodiff(submission, reference):
+    # Only a closed form that computes the right Hessian earns this point: a function that
+    # does nothing at all also "does not use autodiff".
+    assert_close("norm_hessian_closed_form([1, 2, 2])", reference["closed_form_public"],
+                 submission["closed_form_public"], rtol=RTOL32, atol=ATOL32 / 3)
     assert submission["closed_form_uses_autodiff"] is False, (
         "norm_hessian_closed_form calls JAX autodiff (jax.grad, jax.hessian, jax.jvp, ...): "
         "write the formula (I - x x^T / |x|^2) / |x| with array operations instead")

@@ -43,8 +43,16 @@ def test_running_sum_and_product_of_ten_numbers(submission, reference):
                     "sum_and_product_of_ten")
 
 
+def _require_a_working_scan(submission, reference):
+    """How a scan is built only earns points for a scan that works: `return elems` uses no loop
+    and no library call either."""
+    _assert_matches("before judging how it is built: jax.jit(associative_scan)(add / multiply, 10 numbers)",
+                    submission, reference, "sum_and_product_of_ten")
+
+
 @pytest.mark.points(2)
-def test_no_sequential_loop_or_cumulative_primitive(submission):
+def test_no_sequential_loop_or_cumulative_primitive(submission, reference):
+    _require_a_working_scan(submission, reference)
     found = submission["sequential_primitives"]
     assert found == [], (
         f"your associative_scan traces to the sequential primitive(s) {', '.join(found)} "
@@ -53,7 +61,8 @@ def test_no_sequential_loop_or_cumulative_primitive(submission):
 
 
 @pytest.mark.points(2)
-def test_does_not_call_lax_associative_scan(submission):
+def test_does_not_call_lax_associative_scan(submission, reference):
+    _require_a_working_scan(submission, reference)
     spied = submission["library_scan_calls"]
     assert not spied["is_library"], "associative_scan is jax.lax.associative_scan itself: write your own"
     assert spied["calls"] == 0, (
@@ -103,7 +112,8 @@ def test_gradients_match_the_reference(submission, reference):
 
 @pytest.mark.points(2)
 @pytest.mark.hidden
-def test_traced_program_grows_with_log_n(submission):
+def test_traced_program_grows_with_log_n(submission, reference):
+    _require_a_working_scan(submission, reference)
     small, medium, large = submission["equation_counts"]
     # log2 n is 6, 9 and 12: an O(log n) scan traces to a + 12 b <= 2 (a + 6 b) equations at
     # n = 4096, a loop over the elements to 64 times as many as at n = 64.
