@@ -39,3 +39,39 @@ def test_every_question_has_public_and_hidden_checks(assignment):
     for question in assignment.questions:
         kinds = {check.hidden for check in question.checks}
         assert kinds == {True, False}, question.id
+
+
+def _stub_names(question) -> tuple[list[str], list[str]]:
+    """(functions, values) the question's stub defines at top level."""
+    import ast
+
+    tree = ast.parse(question.stub_path.read_text())
+    functions = [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
+    values = [t.id for n in tree.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)]
+    return functions, values
+
+
+@pytest.mark.parametrize("kind", ["identity", "liar"])
+def test_answers_that_do_nothing_earn_nothing(assignment, tmp_path, kind):
+    """No check passes vacuously: functions that return their input (or objects that claim to be
+    equal to anything) earn no point in any question, negative checks ("uses no loop",
+    "does not call autodiff") included."""
+    from autograder._internal.grading import grade_file
+
+    lines = ["class Liar:",
+             "    def __eq__(self, other): return True",
+             "    def __float__(self): return 1.0",
+             "    def __call__(self, *args, **kwargs): return self",
+             "    def __getattr__(self, name): return self", ""]
+    for question in assignment.questions:
+        functions, values = _stub_names(question)
+        for name in functions:
+            body = "return args[0] if args else None" if kind == "identity" else "return Liar()"
+            lines.append(f"def {name}(*args, **kwargs):\n    {body}\n")
+        for name in values:
+            lines.append(f"{name} = {'None' if kind == 'identity' else 'Liar()'}")
+    path = tmp_path / f"{kind}.py"
+    path.write_text("\n".join(lines) + "\n")
+    result = grade_file(assignment, path)
+    earned = {q.id: q.points for q in result.questions if q.points}
+    assert earned == {}
