@@ -88,6 +88,20 @@ class Question:
             raise AssignmentError(f"{self.checks_path} defines no checks (functions named test_*)")
         return tuple(specs)
 
+    @cached_property
+    def manual_placeholders(self) -> dict[str, str]:
+        """The stub's text for each written answer: handing it in unchanged is no answer."""
+        import ast
+
+        placeholders = {}
+        for node in ast.parse(self.stub_path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) \
+                    and isinstance(node.value.value, str):
+                for target in node.targets:
+                    if isinstance(target, ast.Name):
+                        placeholders[target.id] = node.value.value
+        return placeholders
+
     @property
     def auto_points(self) -> float:
         """The question's maximum: every check's points except bonus checks'."""

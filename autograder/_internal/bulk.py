@@ -7,7 +7,6 @@ import importlib.metadata
 import os
 import queue
 import shutil
-import sys
 import tempfile
 import threading
 import time
@@ -22,7 +21,6 @@ from autograder._internal.grading import (WORKER_ENV, WorkerReport, compilation_
                                           probe_request, probe_with_retries, reference_values)
 from autograder._internal.loading import read_cells
 from autograder._internal.errors import UsageError
-from autograder._internal.results import SubmissionResult
 from autograder._internal.sandbox import Limits, Slot, bwrap_path
 
 

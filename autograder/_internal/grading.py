@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import os
 import subprocess
 import sys
@@ -13,8 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from autograder._internal.assignment import Assignment, Question
-from autograder._internal.errors import AssignmentError, UsageError
-from autograder._internal.judging import CheckResult, judge_question
+from autograder._internal.errors import AssignmentError
+from autograder._internal.judging import CheckResult, judge_questions
 from autograder._internal.loading import CellError, read_cells
 from autograder._internal.plain import NotPlainData, from_json
 from autograder._internal.probing import Outcome, ProbeValues
@@ -247,21 +246,25 @@ def judge(assignment: Assignment, questions: tuple[Question, ...], report: Worke
           reference: dict[str, ProbeValues], submission_id: str, *,
           include_hidden: bool = True) -> SubmissionResult:
     """Turn a worker's report into a graded result, check by check, in this (trusted) process."""
+    if report.status == "error":
+        checks = {q.id: [CheckResult(c.name, 0.0, 0.0 if c.bonus else c.points, False, c.hidden, report.message,
+                                     "student_error") for c in q.checks if include_hidden or not c.hidden]
+                  for q in questions}
+    else:
+        label = "your code" if report.status == "graded" else report.message
+        checks = judge_questions([(q, ProbeValues(report.outcomes.get(q.id, {}), label=label), reference[q.id])
+                                  for q in questions], include_hidden=include_hidden)
     question_results = []
     for question in questions:
-        if report.status == "error":
-            checks = [CheckResult(c.name, 0.0, 0.0 if c.bonus else c.points, False, c.hidden, report.message,
-                                  "student_error") for c in question.checks if include_hidden or not c.hidden]
-        else:
-            values = ProbeValues(report.outcomes.get(question.id, {}),
-                                 label="your code" if report.status == "graded" else report.message)
-            checks = judge_question(question, values, reference[question.id], include_hidden=include_hidden)
         manual = []
         for answer in question.manual:
             outcome = report.manual.get(question.id, {}).get(answer.name)
-            manual.append(ManualResult(answer.name, answer.points,
-                                       outcome.value if outcome is not None and outcome.ok else None))
-        question_results.append(QuestionResult(question.id, question.title, tuple(checks), tuple(manual)))
+            text = outcome.value if outcome is not None and outcome.ok else None
+            if text is not None and text.strip() == question.manual_placeholders.get(answer.name, "").strip():
+                text = None  # the template's placeholder, handed in unchanged
+            manual.append(ManualResult(answer.name, answer.points, text))
+        question_results.append(QuestionResult(question.id, question.title, tuple(checks[question.id]),
+                                               tuple(manual)))
     return SubmissionResult(submission=submission_id, status=report.status,
                             questions=tuple(question_results), cell_errors=report.cell_errors,
                             message=report.message)

@@ -70,27 +70,30 @@ def describe_failure(error: BaseException) -> tuple[str, str]:
 
 
 class JudgePlugin:
-    """Provides the ``submission``/``reference`` fixtures and collects each check's verdict."""
+    """Provides the ``submission``/``reference`` fixtures and collects each check's verdict.
 
-    def __init__(self, question: Question, submission: ProbeValues, reference: ProbeValues):
-        self.question = question
-        self._submission = submission
-        self._reference = reference
-        self.errors: dict[str, BaseException | None] = {}
+    One pytest session judges several questions: each check module gets the probe
+    values of its own question.
+    """
 
-    @pytest.fixture
-    def submission(self) -> ProbeValues:
-        return self._submission
+    def __init__(self, values: dict[Path, tuple[ProbeValues, ProbeValues]]):
+        self._values = {path.resolve(): pair for path, pair in values.items()}
+        self.errors: dict[tuple[Path, str], BaseException | None] = {}
 
     @pytest.fixture
-    def reference(self) -> ProbeValues:
-        return self._reference
+    def submission(self, request: pytest.FixtureRequest) -> ProbeValues:
+        return self._values[Path(request.path).resolve()][0]
+
+    @pytest.fixture
+    def reference(self, request: pytest.FixtureRequest) -> ProbeValues:
+        return self._values[Path(request.path).resolve()][1]
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
         report = yield
         if call.when == "call" or (call.when == "setup" and call.excinfo is not None):
-            self.errors[item.name] = call.excinfo.value if call.excinfo is not None else None
+            key = (Path(item.path).resolve(), item.name)
+            self.errors[key] = call.excinfo.value if call.excinfo is not None else None
         return report
 
 
@@ -109,36 +112,44 @@ def _empty_config() -> str:
     return _EMPTY_CONFIG
 
 
-def judge_question(question: Question, submission: ProbeValues, reference: ProbeValues,
-                   *, include_hidden: bool = True) -> list[CheckResult]:
-    """Run ``question``'s checks against the probe values; one ``CheckResult`` per check.
+def judge_questions(values: list[tuple[Question, ProbeValues, ProbeValues]], *,
+                    include_hidden: bool = True) -> dict[str, list[CheckResult]]:
+    """Run the checks of several questions in one pytest session: question id -> its results.
 
-    With ``include_hidden=False`` (a student checking their work) hidden checks
-    are neither run nor reported.
+    ``values`` holds (question, the submission's probe values, the reference's).
+    With ``include_hidden=False`` (a student checking their work) hidden checks are
+    neither run nor reported.
     """
-    plugin = JudgePlugin(question, submission, reference)
-    args = [str(question.checks_path), "-qq", "-p", "no:cacheprovider", "-p", "no:warnings",
+    plugin = JudgePlugin({question.checks_path: (sub, ref) for question, sub, ref in values})
+    root = os.path.commonpath([str(question.directory.parent) for question, _, _ in values])
+    args = [*(str(question.checks_path) for question, _, _ in values),
+            "-qq", "-p", "no:cacheprovider", "-p", "no:warnings",
             "-p", "no:stepwise", "-p", "no:benchmark", "-p", "no:hypothesispytest",
             "--import-mode=importlib", "--tb=no",
             "-c", _empty_config(), "-o", "python_files=checks.py",
-            "--rootdir", str(question.directory.parent)] + ([] if include_hidden else ["-m", "not hidden"])
+            "--rootdir", root] + ([] if include_hidden else ["-m", "not hidden"])
     with _PYTEST_LOCK, contextlib.redirect_stdout(io.StringIO()):  # verdicts are collected, not printed
         exit_code = pytest.main(args, plugins=[plugin, __import__(__name__, fromlist=["_"])])
     if exit_code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR,
                      pytest.ExitCode.NO_TESTS_COLLECTED, pytest.ExitCode.INTERRUPTED):
-        raise AssignmentError(f"running the checks of {question.checks_path} failed ({exit_code.name})")
-    results = []
-    for check in question.checks:
-        if check.hidden and not include_hidden:
-            continue
-        if check.name not in plugin.errors:
-            kind, message = "grader_error", "internal grading error: the check did not run"
-        elif plugin.errors[check.name] is None:
-            kind, message = "passed", ""
-        else:
-            kind, message = describe_failure(plugin.errors[check.name])
-        passed = kind == "passed"
-        results.append(CheckResult(name=check.name, points=check.points if passed else 0.0,
-                                   max_points=0.0 if check.bonus else check.points, passed=passed,
-                                   hidden=check.hidden, message=message, kind=kind))
+        names = ", ".join(str(question.checks_path) for question, _, _ in values)
+        raise AssignmentError(f"running the checks of {names} failed ({exit_code.name})")
+    results: dict[str, list[CheckResult]] = {}
+    for question, _, _ in values:
+        results[question.id] = []
+        for check in question.checks:
+            if check.hidden and not include_hidden:
+                continue
+            key = (question.checks_path.resolve(), check.name)
+            if key not in plugin.errors:
+                kind, message = "grader_error", "internal grading error: the check did not run"
+            elif plugin.errors[key] is None:
+                kind, message = "passed", ""
+            else:
+                kind, message = describe_failure(plugin.errors[key])
+            passed = kind == "passed"
+            results[question.id].append(CheckResult(
+                name=check.name, points=check.points if passed else 0.0,
+                max_points=0.0 if check.bonus else check.points, passed=passed,
+                hidden=check.hidden, message=message, kind=kind))
     return results

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from pathlib import Path
 
 from autograder._internal.assignment import Assignment, Question
 from autograder._internal.errors import AssignmentError

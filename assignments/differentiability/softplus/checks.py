@@ -1,6 +1,5 @@
 """Checks for Q1 (softplus), judged in the grader against the reference solution's probe values."""
 
-import numpy as np
 import pytest
 
 from autograder import assert_close, assert_equal, assert_finite
