@@ -4,9 +4,9 @@ Both grade the honest notebooks of the example class (those marked otter_parity 
 examples/class.toml: otter grades notebooks only, and a hostile notebook can hang
 `otter run` for good, e.g. one that writes into its kernel's sockets): this project
 with its sandbox on and --jobs N, otter with `otter run -a ZIP` (one process per
-submission, otter's own way to grade without Docker), with up to N processes at a time.
-Each is run --repeats times; the script prints the median submissions/second of each
-and their ratio.
+submission, otter's own way to grade without Docker), once one at a time and once with N
+processes at a time (the same parallelism as this project). Each is run --repeats times;
+the script prints the median submissions/second of each and the ratios.
 
     python bench/grade_throughput.py [--jobs 2] [--repeats 3] [--otter-repeats 1]
 """
@@ -78,19 +78,24 @@ def main() -> int:
         for path in notebooks:
             shutil.copy(path, class_dir / path.name)
         package = build_package(assignment, scratch / "dist", run_tests=False)
-        print(f"{len(notebooks)} notebooks, {args.jobs} jobs, machine: {os.cpu_count()} cores", flush=True)
-        ours, theirs = [], []
+        print(f"{len(notebooks)} notebooks, machine: {os.cpu_count()} cores", flush=True)
+        otter_jobs = sorted({1, args.jobs})
+        ours: list[float] = []
+        theirs: dict[int, list[float]] = {jobs: [] for jobs in otter_jobs}
         for _ in range(args.otter_repeats):
-            theirs.append(time_otter(notebooks, package.autograder_zip, args.jobs))
-            print(f"  otter run:       {theirs[-1]:7.1f} s", flush=True)
+            for jobs in otter_jobs:
+                theirs[jobs].append(time_otter(notebooks, package.autograder_zip, jobs))
+                print(f"  otter run, {jobs} at a time: {theirs[jobs][-1]:7.1f} s", flush=True)
         for _ in range(args.repeats):
             ours.append(time_autograder(class_dir, args.jobs))
-            print(f"  autograder grade: {ours[-1]:7.1f} s", flush=True)
+            print(f"  autograder grade --jobs {args.jobs}: {ours[-1]:7.1f} s", flush=True)
     ours_rate = len(notebooks) / statistics.median(ours)
-    otter_rate = len(notebooks) / statistics.median(theirs)
-    print(f"autograder grade: {ours_rate:.3f} submissions/s (median of {len(ours)})")
-    print(f"otter run:        {otter_rate:.3f} submissions/s (median of {len(theirs)})")
-    print(f"ratio:            {ours_rate / otter_rate:.1f}x")
+    print(f"autograder grade --jobs {args.jobs} (sandboxed): {ours_rate:.3f} submissions/s "
+          f"(median of {len(ours)})")
+    for jobs, times in theirs.items():
+        rate = len(notebooks) / statistics.median(times)
+        print(f"otter run, {jobs} at a time: {rate:.3f} submissions/s (median of {len(times)}); "
+              f"ratio {ours_rate / rate:.1f}x")
     return 0
 
 

@@ -108,7 +108,7 @@ def test_hostile_submissions_earn_nothing_they_did_not_earn_honestly(graded, sid
 def test_honest_submissions_in_the_same_run_are_graded_right(graded):
     results = graded["results"]
     assignment = graded["assignment"]
-    full = sum(q.auto_points for q in assignment.questions)
+    full = sum(c.points for q in assignment.questions for c in q.checks)  # bonus checks included
     assert results["honest_full"]["total"] == full
     assert results["zz_honest_after_everything"]["total"] == full
     assert results["honest_only_softplus"]["total"] == assignment.question(HONEST_QID).auto_points
@@ -148,29 +148,31 @@ def test_nothing_reaches_the_network(graded):
 
 
 def test_nothing_secret_leaks_into_what_a_student_hands_in(graded):
-    """The snooper's written answer, and every output of the run, hold no hidden check or reference."""
+    """The snooper's written answer holds no hidden check, reference, gradebook or other student's
+    work; and no student's feedback shows a hidden check's message."""
     assignment = graded["assignment"]
-    secrets = set()
-    for question in assignment.questions:
-        secrets |= {c.name for c in question.checks if c.hidden}
-        secrets.add(question.reference_path.read_text().strip().splitlines()[-1])
     snooped = graded["results"]["snoop"]["questions"][HONEST_QID]["manual"][0]["answer"]
-    assert not any(secret in snooped for secret in secrets)
-    assert "checks.py" not in snooped and "gradebook" not in snooped and "honest_full" not in snooped
+    assert snooped and snooped != "nothing found", "the snooper's answer should have been recorded"
+    secrets = [check.name for q in assignment.questions for check in q.checks if check.hidden]
+    secrets += [str(q.checks_path) for q in assignment.questions]
+    secrets += [str(ROOT / "reference"), str(graded["out_dir"]), str(graded["class_dir"]), "honest_full",
+                "gradebook.sqlite", "grades.csv"]
+    leaked = [secret for secret in secrets if secret in snooped]
+    assert leaked == []
     for sid, result in graded["results"].items():
         feedback = (graded["out_dir"] / "feedback" / f"{sid}.md").read_text()
-        for question in result["questions"].values():
-            for check in question["checks"]:
-                if check["hidden"] and check["message"]:
-                    assert check["message"] not in feedback, f"{sid}: hidden check message in feedback"
+        checks = [check for question in result["questions"].values() for check in question["checks"]]
+        public_messages = {check["message"] for check in checks if not check["hidden"]}
+        for check in checks:
+            if check["hidden"] and check["message"] and check["message"] not in public_messages:
+                assert check["message"] not in feedback, f"{sid}: hidden check message in feedback"
 
 
 def test_no_file_is_planted_outside_the_sandbox(graded):
     assert sorted(p.name for p in graded["class_dir"].iterdir()) == graded["before"]
-    outputs = sorted(p.name for p in graded["out_dir"].iterdir())
-    assert outputs == ["feedback", "grades.csv", "gradebook.sqlite", "gradebook.sqlite-shm",
-                       "gradebook.sqlite-wal", "results.json"] or outputs == [
-                           "feedback", "grades.csv", "gradebook.sqlite", "results.json"]
+    outputs = {p.name for p in graded["out_dir"].iterdir()}
+    required = {"feedback", "grades.csv", "gradebook.sqlite", "results.json"}
+    assert required <= outputs <= required | {"gradebook.sqlite-shm", "gradebook.sqlite-wal"}
     assert not (Path.home() / "grades.csv").exists()
     with sqlite3.connect(graded["out_dir"] / "gradebook.sqlite") as db:
         totals = dict(db.execute("SELECT id, total FROM submissions"))

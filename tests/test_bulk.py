@@ -127,8 +127,10 @@ def test_grades_csv_matches_results_json(class_run, assignment):
 def test_feedback_shows_hidden_checks_by_name_and_result_only(class_run, assignment):
     frank = (class_run["out"] / "feedback" / "frank_all_wrong.md").read_text()
     result = class_run["results"]["submissions"]["frank_all_wrong"]
-    hidden_failures = [c for q in result["questions"].values() for c in q["checks"]
-                       if c["hidden"] and not c["passed"] and c["message"]]
+    checks = [c for q in result["questions"].values() for c in q["checks"]]
+    public_messages = {c["message"] for c in checks if not c["hidden"]}
+    hidden_failures = [c for c in checks if c["hidden"] and not c["passed"] and c["message"]
+                       and c["message"] not in public_messages]
     assert hidden_failures
     for check in hidden_failures:
         assert check["message"] not in frank

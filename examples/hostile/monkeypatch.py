@@ -1,5 +1,4 @@
 # HOSTILE: makes every comparison it can reach say "equal", before any answer is defined.
-import builtins
 import math
 
 import numpy as np
@@ -9,7 +8,6 @@ np.isclose = lambda a, b, *args, **kwargs: np.ones(np.broadcast(np.asarray(a), n
 np.array_equal = lambda *args, **kwargs: True
 np.testing.assert_allclose = lambda *args, **kwargs: None
 math.isclose = lambda *args, **kwargs: True
-builtins.all = lambda iterable: True
 try:
     import autograder._internal.assertions as assertions
     for name in ("assert_close", "assert_equal", "assert_finite", "assert_shape"):
