@@ -17,8 +17,8 @@ from autograder._internal.assignment import Assignment
 from autograder._internal.discovery import Found, discover
 from autograder._internal.export import write_outputs
 from autograder._internal.gradebook import Gradebook
-from autograder._internal.grading import (WORKER_ENV, WorkerReport, compilation_cache_env, judge,
-                                          probe_request, probe_with_retries, reference_values)
+from autograder._internal.grading import (WorkerReport, judge, probe_request, probe_with_retries,
+                                          reference_values, sandbox_environment)
 from autograder._internal.loading import read_cells
 from autograder._internal.errors import UsageError
 from autograder._internal.sandbox import Limits, Slot, bwrap_path
@@ -123,19 +123,18 @@ def _run_workers(assignment: Assignment, submissions: list[Found], scratch: Path
     """Yield (submission, report) as workers finish; ``jobs`` sandboxes grade in parallel."""
     if not submissions:
         return
-    pending: queue.Queue[Found | None] = queue.Queue()
+    pending: queue.Queue[Found] = queue.Queue()
     for item in submissions:
         pending.put(item)
-    finished: queue.Queue[tuple[Found, WorkerReport] | BaseException] = queue.Queue()
+    finished: queue.Queue[tuple[Found, WorkerReport]] = queue.Queue()
     probe_files = probe_request(assignment, assignment.questions, Path("-")).probe_files
-    env = {**os.environ, **WORKER_ENV, **compilation_cache_env(read_only=True)}
+    env, cache_dir = sandbox_environment()
     stop = threading.Event()
     work_root = scratch / "sandboxes"
     work_root.mkdir()
     if sandboxed and os.geteuid() == 0:
         os.chmod(scratch, 0o755)
         os.chmod(work_root, 0o755)
-    cache_dir = Path(env["JAX_COMPILATION_CACHE_DIR"]) if "JAX_COMPILATION_CACHE_DIR" in env else None
 
     def serve() -> None:
         slot = Slot(probe_files=probe_files, work_root=work_root, limits=limits, sandboxed=sandboxed,

@@ -184,6 +184,13 @@ def compilation_cache_env(*, read_only: bool) -> dict[str, str]:
             "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "0"}
 
 
+def sandbox_environment() -> tuple[dict[str, str], Path | None]:
+    """The environment of a sandboxed worker, and the compilation cache it may read (or None)."""
+    env = {**os.environ, **WORKER_ENV, **compilation_cache_env(read_only=True)}
+    cache = env.get("JAX_COMPILATION_CACHE_DIR")
+    return env, Path(cache) if cache else None
+
+
 def _cache_dir() -> Path:
     root = os.environ.get("AUTOGRADER_CACHE") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "jax-autograder")
@@ -289,10 +296,8 @@ def grade_file(assignment: Assignment, path: Path, *, questions: list[str] | Non
     if sandboxed:
         from autograder._internal.sandbox import sandbox_slot
 
-        env = {**os.environ, **WORKER_ENV, **compilation_cache_env(read_only=True)}
-        cache = env.get("JAX_COMPILATION_CACHE_DIR")
-        with sandbox_slot(request.probe_files, limits=limits, env=env,
-                          cache_dir=Path(cache) if cache else None) as slot:
+        env, cache_dir = sandbox_environment()
+        with sandbox_slot(request.probe_files, limits=limits, env=env, cache_dir=cache_dir) as slot:
             report = probe_with_retries(lambda req: slot.run(req, path), request)
     else:
         report = probe_with_retries(lambda req: run_worker_subprocess(req, timeout=limits.timeout), request)

@@ -103,18 +103,17 @@ def bwrap_command(*, work_dir: Path, readonly: list[Path], cache_dir: Path | Non
     command += ["--bind", str(work_dir), str(SANDBOX_WORK_DIR), "--chdir", str(SANDBOX_WORK_DIR)]
     # Inside, drop to nobody with no capabilities before Python starts. Without root, bwrap
     # maps the caller's own (unprivileged) uid to nobody in a user namespace instead.
-    if os.geteuid() != 0:
-        command[1:1] = ["--unshare-user", "--uid", str(NOBODY), "--gid", str(NOBODY)]
     if os.geteuid() == 0:
         command += ["--", "setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
                     "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"]
     else:
+        command[1:1] = ["--unshare-user", "--uid", str(NOBODY), "--gid", str(NOBODY)]
         command += ["--"]
     return command
 
 
 class Cgroups:
-    """Memory and pids cgroups for one sandbox (v1 or v2), or nothing where they cannot be made."""
+    """Memory, pids and cpu cgroups for one sandbox (v1 or v2), or none where they cannot be made."""
 
     def __init__(self, name: str, limits: Limits):
         self.paths: list[Path] = []
@@ -129,7 +128,7 @@ class Cgroups:
                 continue
             path = base / name
             if file_name == "v2" and controller == "cpu":
-                value = f"{value} 100000"
+                value = f"{value} {period}"
             try:
                 path.mkdir(exist_ok=True)
                 (path / (v1_file if file_name == "v1" else v2_file)).write_text(str(value))
