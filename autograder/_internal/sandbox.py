@@ -26,6 +26,7 @@ import sys
 import sysconfig
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -126,6 +127,7 @@ class Cgroups:
             base, file_name = _cgroup_base(controller)
             if base is None:
                 continue
+            _remove_stale_cgroups(base)
             path = base / name
             if file_name == "v2" and controller == "cpu":
                 value = f"{value} {period}"
@@ -143,15 +145,33 @@ class Cgroups:
 
     def remove(self) -> None:
         for path in self.paths:
-            try:
-                for pid in (path / "cgroup.procs").read_text().split():
-                    try:
-                        os.kill(int(pid), 9)
-                    except OSError:
-                        pass
-                path.rmdir()
-            except OSError:
-                pass
+            _remove_cgroup(path)
+
+
+def _remove_cgroup(path: Path, wait: float = 2.0) -> None:
+    """Kill what is left in a cgroup and remove it (the kernel refuses while processes remain)."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            for pid in (path / "cgroup.procs").read_text().split():
+                try:
+                    os.kill(int(pid), 9)
+                except OSError:
+                    pass
+            path.rmdir()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.05)
+
+
+def _remove_stale_cgroups(base: Path) -> None:
+    """Remove the cgroups of grading runs that died without cleaning up (kill -9)."""
+    for path in base.glob("autograder-*-*"):
+        owner = path.name.split("-")[1]
+        if owner.isdigit() and not Path(f"/proc/{owner}").exists():
+            _remove_cgroup(path, wait=0)
 
 
 def _cgroup_base(controller: str) -> tuple[Path | None, str]:
