@@ -29,9 +29,14 @@ def grades_csv(question_ids: list[str], results: dict[str, dict]) -> str:
     writer.writerow(["submission", *question_ids, "total", "status"])
     for sid, result in sorted(results.items()):
         questions = result["questions"]
-        writer.writerow([sid, *(f"{questions[q]['points']:g}" if q in questions else "" for q in question_ids),
+        writer.writerow([_cell_text(sid), *(f"{questions[q]['points']:g}" if q in questions else "" for q in question_ids),
                          f"{result['total']:g}", result["status"]])
     return buffer.getvalue()
+
+
+def _cell_text(text: str) -> str:
+    """A file name as a spreadsheet cell: never a formula (a name may start with '=' or '@')."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
 def results_json(assignment: str, max_points: dict[str, float], results: dict[str, dict]) -> str:
