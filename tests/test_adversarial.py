@@ -77,7 +77,7 @@ def graded(assignment, tmp_path_factory):
     before = sorted(p.name for p in class_dir.iterdir())
     try:
         grade_class(assignment, [class_dir], out_dir, jobs=2, force=True,
-                    limits=Limits(timeout=40, probe_timeout=3))
+                    limits=Limits(timeout=40, probe_timeout=5))
     finally:
         server.close()
     results = json.loads((out_dir / "results.json").read_text())["submissions"]
