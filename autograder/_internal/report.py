@@ -37,7 +37,7 @@ def render_submission(result: SubmissionResult, *, show_hidden_messages: bool = 
                 lines.append(_indent(check.message))
         for answer in question.manual:
             state = "answered" if answer.answer and answer.answer.strip() else "no answer"
-            lines.append(f"  TODO {answer.name}: {answer.note} ({_pts(answer.max_points)} points, {state})")
+            lines.append(f"  MANUAL {answer.name}: {answer.note} ({_pts(answer.max_points)} points, {state})")
     lines.append("")
     total = f"Total: {_pts(result.total)} / {_pts(result.max_total)} auto-graded points"
     if result.manual_points:
