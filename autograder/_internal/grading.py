@@ -11,7 +11,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from autograder._internal.assignment import Assignment, Question
+from autograder._internal.assignment import PROJECT_ROOT, Assignment, Question
 from autograder._internal.errors import AssignmentError
 from autograder._internal.judging import CheckResult, judge_questions
 from autograder._internal.loading import CellError, read_cells
@@ -151,8 +151,7 @@ def run_worker_subprocess(request: ProbeRequest, *, timeout: float = DEFAULT_TIM
         output_path = Path(scratch) / "output.jsonl"
         request_path.write_text(request.to_json())
         env = {**os.environ, **WORKER_ENV, **(extra_env or {})}
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[2]),
-                                                           env.get("PYTHONPATH")]))
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
         status, message = "graded", ""
         try:
             completed = subprocess.run(
@@ -254,9 +253,8 @@ def judge(assignment: Assignment, questions: tuple[Question, ...], report: Worke
           include_hidden: bool = True) -> SubmissionResult:
     """Turn a worker's report into a graded result, check by check, in this (trusted) process."""
     if report.status == "error":
-        checks = {q.id: [CheckResult(c.name, 0.0, 0.0 if c.bonus else c.points, False, c.hidden, report.message,
-                                     "student_error") for c in q.checks if include_hidden or not c.hidden]
-                  for q in questions}
+        checks = {q.id: [CheckResult.of(c, "student_error", report.message)
+                         for c in q.checks if include_hidden or not c.hidden] for q in questions}
     else:
         label = "your code" if report.status == "graded" else report.message
         checks = judge_questions([(q, ProbeValues(report.outcomes.get(q.id, {}), label=label), reference[q.id])

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder._internal.assignment import Question
+from autograder._internal.assignment import CheckSpec, Question
 from autograder._internal.errors import AssignmentError, StudentCodeError
 from autograder._internal.probing import ProbeValues
 
@@ -40,6 +40,14 @@ class CheckResult:
 
     def to_plain(self) -> dict:
         return dataclasses.asdict(self)
+
+    @classmethod
+    def of(cls, check: CheckSpec, kind: str, message: str = "") -> CheckResult:
+        """The result of ``check`` given how it ended; a bonus check adds nothing to the maximum."""
+        passed = kind == "passed"
+        return cls(name=check.name, points=check.points if passed else 0.0,
+                   max_points=0.0 if check.bonus else check.points, passed=passed,
+                   hidden=check.hidden, message=message, kind=kind)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -147,9 +155,5 @@ def judge_questions(values: list[tuple[Question, ProbeValues, ProbeValues]], *,
                 kind, message = "passed", ""
             else:
                 kind, message = describe_failure(plugin.errors[key])
-            passed = kind == "passed"
-            results[question.id].append(CheckResult(
-                name=check.name, points=check.points if passed else 0.0,
-                max_points=0.0 if check.bonus else check.points, passed=passed,
-                hidden=check.hidden, message=message, kind=kind))
+            results[question.id].append(CheckResult.of(check, kind, message))
     return results

@@ -12,6 +12,7 @@ import contextlib
 import dataclasses
 import io
 import json
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -102,9 +103,27 @@ def execute_cells(cells: list[Cell], module_name: str = "__main__",
             with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
                 exec(code, namespace)  # noqa: S102 - this *is* the sandboxed worker's job
         except (Exception, SystemExit) as exc:
-            from autograder._internal.probing import student_location
-
-            message = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-            errors.append(CellError(cell.label, " ".join(message.split())[:300]
-                                    + student_location(exc.__traceback__)))
+            errors.append(CellError(cell.label, describe_error(exc)))
     return namespace, errors
+
+
+def student_location(tb) -> str:
+    """' (cell 3, line 2)' for the innermost traceback frame in student code, else ''."""
+    where = ""
+    for frame, lineno in traceback.walk_tb(tb):
+        filename = frame.f_code.co_filename
+        if filename.startswith("<submission"):
+            where = f" ({filename.strip('<>').replace('submission', 'your code', 1)}, line {lineno})"
+    return where
+
+
+def one_line(text: str, limit: int = 300) -> str:
+    """``text`` on one line, cut to ``limit`` characters."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def describe_error(exc: BaseException) -> str:
+    """'ZeroDivisionError: boom (your code, line 3)': an exception of student code, on one line."""
+    message = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    return one_line(message) + student_location(exc.__traceback__)

@@ -14,13 +14,13 @@ import contextlib
 import dataclasses
 import math
 import signal
-import traceback
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
 
 from autograder._internal.errors import StudentCodeError
+from autograder._internal.loading import describe_error, one_line
 from autograder._internal.plain import NotPlainData, as_numpy, describe_type, to_plain
 
 
@@ -177,21 +177,6 @@ def _alarm(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def student_location(tb) -> str:
-    """' (cell 3, line 2)' for the innermost traceback frame in student code, else ''."""
-    where = ""
-    for frame, lineno in traceback.walk_tb(tb):
-        filename = frame.f_code.co_filename
-        if filename.startswith("<submission"):
-            where = f" ({filename.strip('<>').replace('submission', 'your code', 1)}, line {lineno})"
-    return where
-
-
-def _one_line(text: str, limit: int = 300) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def run_probe(spec: ProbeSpec, sub: Submission, *, max_timeout: float | None = None) -> Outcome:
     """Run one probe, turning every failure into an ``Outcome`` with a one-line message.
 
@@ -207,18 +192,13 @@ def run_probe(spec: ProbeSpec, sub: Submission, *, max_timeout: float | None = N
     except ProbeTimeout:
         return Outcome(error=f"did not finish within {timeout:g} s", kind="timeout")
     except ProbeFailure as exc:
-        return Outcome(error=_one_line(exc), kind=exc.kind)
+        return Outcome(error=one_line(exc), kind=exc.kind)
     except StudentRaised as exc:
-        return Outcome(error=_one_line(f"`{exc.name}` raised {_describe_error(exc.error)}"), kind="exception")
+        return Outcome(error=one_line(f"`{exc.name}` raised {describe_error(exc.error)}"), kind="exception")
     except NotPlainData as exc:
-        return Outcome(error=_one_line(f"returned a value the grader cannot read: {exc}"), kind="wrong_type")
+        return Outcome(error=one_line(f"returned a value the grader cannot read: {exc}"), kind="wrong_type")
     except (Exception, SystemExit) as exc:  # raised outside any student function we wrapped
-        return Outcome(error=_one_line(f"raised {_describe_error(exc)}"), kind="exception")
-
-
-def _describe_error(exc: BaseException) -> str:
-    message = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-    return message + student_location(exc.__traceback__)
+        return Outcome(error=one_line(f"raised {describe_error(exc)}"), kind="exception")
 
 
 class ProbeValues(Mapping[str, Any]):
