@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from autograder._internal.assignment import PROJECT_ROOT, Assignment, Question
+from autograder._internal.cell_selection import cell_digest, top_level_names
 from autograder._internal.errors import AssignmentError
 from autograder._internal.judging import CheckResult, judge_questions
 from autograder._internal.loading import CellError, read_cells
@@ -19,6 +20,7 @@ from autograder._internal.plain import NotPlainData, from_json
 from autograder._internal.probing import Outcome, ProbeValues
 from autograder._internal.results import ManualResult, QuestionResult, SubmissionResult
 from autograder._internal.sandbox import Limits
+from autograder._internal.template import parse_percent
 from autograder._internal.worker import ProbeRequest, WorkerRun
 
 #: Wall seconds one submission may take in its worker, all probes together.
@@ -140,7 +142,20 @@ def probe_request(assignment: Assignment, questions: tuple[Question, ...], submi
         probe_files={q.id: str(q.probes_path.resolve()) for q in questions},
         manual_names={q.id: [m.name for m in q.manual] for q in questions},
         module_name="__main__" if submission.suffix == ".ipynb" else "submission",
+        tutorial_cells=tutorial_digests(assignment),
+        answer_names=tuple(sorted(set().union(*(answer_names(q) for q in assignment.questions)))),
     )
+
+
+def tutorial_digests(assignment: Assignment) -> tuple[str, ...]:
+    """``cell_digest`` of each code cell of the course text: cells the worker may leave out."""
+    cells = parse_percent(assignment.notebook_source.read_text(encoding="utf-8"))
+    return tuple(sorted({cell_digest(source) for kind, source in cells if kind == "code"}))
+
+
+def answer_names(question: Question) -> frozenset[str]:
+    """The names a question's answer defines (its stub's) and its written answers."""
+    return top_level_names(question.stub_path.read_text(encoding="utf-8")) | {m.name for m in question.manual}
 
 
 def run_worker_subprocess(request: ProbeRequest, *, timeout: float = DEFAULT_TIMEOUT,

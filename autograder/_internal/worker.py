@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from autograder._internal.assignment import import_file
+from autograder._internal.cell_selection import select_cells
 from autograder._internal.loading import execute_cells, read_cells
 from autograder._internal.plain import to_json
 from autograder._internal.probing import Outcome, ProbeFailure, Submission, probes_in, run_probe
@@ -43,6 +44,10 @@ class ProbeRequest:
     probe_timeout: float = 30.0
     # "QID/PROBE" keys not to run: done, or fatal, in an earlier attempt
     skip: tuple[str, ...] = ()
+    # cell_digest of each tutorial cell, and the names answers define: unchanged tutorial
+    # cells that no answer reads from are not run (see cell_selection.py)
+    tutorial_cells: tuple[str, ...] = ()
+    answer_names: tuple[str, ...] = ()
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self))
@@ -50,7 +55,8 @@ class ProbeRequest:
     @classmethod
     def from_json(cls, text: str) -> ProbeRequest:
         data = json.loads(text)
-        data["skip"] = tuple(data.get("skip", ()))
+        for key in ("skip", "tutorial_cells", "answer_names"):
+            data[key] = tuple(data.get(key, ()))
         return cls(**data)
 
 
@@ -74,7 +80,7 @@ def run_request(request: ProbeRequest, out: TextIO) -> None:
 
     probe_sets = {qid: probes_in(import_file(Path(path), f"autograder_probes_{qid}"))
                   for qid, path in request.probe_files.items()}
-    cells = read_cells(Path(request.submission))
+    cells = select_cells(read_cells(Path(request.submission)), request.tutorial_cells, request.answer_names)
     namespace, cell_errors = execute_cells(cells, module_name=request.module_name)
     _emit(out, {"event": "loaded", "cell_errors": [error.to_plain() for error in cell_errors]})
     sub = Submission(namespace)
