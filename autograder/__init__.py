@@ -17,6 +17,7 @@ from autograder._internal.errors import AutograderError as AutograderError
 from autograder._internal.errors import StudentCodeError as StudentCodeError
 from autograder._internal.errors import UsageError as UsageError
 from autograder._internal.grading import grade_file as grade_file
+from autograder._internal.jax_tools import jit_or_eager as jit_or_eager
 from autograder._internal.jax_tools import primitive_counts as primitive_counts
 from autograder._internal.jax_tools import uses_autodiff as uses_autodiff
 from autograder._internal.probing import ProbeFailure as ProbeFailure
@@ -38,6 +39,7 @@ __all__ = [
     "assert_finite",
     "assert_shape",
     "grade_file",
+    "jit_or_eager",
     "load_assignment",
     "primitive_counts",
     "probe",

@@ -68,11 +68,38 @@ def _count_autodiff_traces() -> Iterator[Counter]:
 def uses_autodiff(fn: Callable, *args: Any) -> bool:
     """Whether calling ``fn(*args)`` runs JAX's autodiff machinery (grad, vjp, jvp, jacfwd, ...).
 
-    jit caches are cleared first, so a function jitted and called earlier is traced again.
+    Tracing ``fn`` is enough to see it, and costs no compilation; code that cannot be
+    traced (NumPy calls, ``float(x)``) is called op by op instead: the question is
+    autodiff, not jit. jit caches are cleared first, so a function jitted and called
+    earlier is traced again.
     """
     import jax
 
     jax.clear_caches()
     with _count_autodiff_traces() as counter:
-        jax.block_until_ready(fn(*args))
+        try:
+            jax.make_jaxpr(fn)(*args)
+        except Exception:
+            jax.block_until_ready(fn(*args))
     return sum(counter.values()) > 0
+
+
+def jit_or_eager(fn: Callable) -> Callable:
+    """``fn`` compiled as one program, or called op by op when it fails under ``jax.jit``.
+
+    Called op by op, JAX compiles every operation of every new shape on its own, about
+    10 ms each: most of what a probe would cost. A student function that only works
+    without jit (Python ``if`` on values, NumPy calls) still gets its eager call, and
+    a function that fails both ways fails with the eager call's error.
+    """
+    import jax
+
+    jitted = jax.jit(fn)
+
+    def call(*args: Any) -> Any:
+        try:
+            return jitted(*args)
+        except Exception:
+            return fn(*args)
+
+    return call
