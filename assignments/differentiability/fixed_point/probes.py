@@ -72,7 +72,7 @@ def mixed_map(x, theta):
 
 def _newton(sub, name, inputs, derivative):
     fn = sub.function(name)
-    a = jnp.asarray(np.concatenate([inputs["public"], inputs["hidden"]]))
+    a = jax.device_put(np.concatenate([inputs["public"], inputs["hidden"]]))
     batched = jax.vmap(jax.grad(fn)) if derivative else jax.vmap(fn)
     what = f"jax.vmap({'jax.grad(' + name + ')' if derivative else name})(a)"
     out = sub.array(jax.jit(batched)(a), what)
@@ -111,12 +111,12 @@ def _loops(fn, *args):
 @probe
 def fixed_point_loops(sub):
     fixed_point = sub.function("fixed_point")
-    return _loops(lambda theta: fixed_point(cos_map, jnp.float32(0.0), theta), jnp.float32(0.8))
+    return _loops(lambda theta: fixed_point(cos_map, jnp.float32(0.0), theta), np.float32(0.8))
 
 
 @probe
 def newton_loops(sub):
-    return {name: _loops(sub.function(name), jnp.float32(5.0)) for name in ("newton_sqrt", "newton_cbrt")}
+    return {name: _loops(sub.function(name), np.float32(5.0)) for name in ("newton_sqrt", "newton_cbrt")}
 
 
 @probe
@@ -133,7 +133,7 @@ def unseen_map_residuals(sub):
         return {"cos": jax.vmap(lambda t: solve(cos_map, t))(cos_thetas),
                 "slow": jax.vmap(lambda t: solve(slow_map, t))(slow_thetas)}
 
-    results = both(jnp.asarray(COS_THETAS), jnp.asarray(SLOW_THETAS))
+    results = both(*jax.device_put((COS_THETAS, SLOW_THETAS)))
     out = {}
     for name, thetas in (("cos", COS_THETAS), ("slow", SLOW_THETAS)):
         x, residual = results[name]
@@ -149,14 +149,14 @@ def unseen_scalar_grads(sub):
     """d x*/d theta for x = 0.5 cos x + theta, by jax.grad under vmap over theta."""
     fixed_point = sub.function("fixed_point")
     grad = jax.grad(lambda theta: fixed_point(cos_map, jnp.float32(0.0), theta))
-    return sub.array(jax.jit(jax.vmap(grad))(jnp.asarray(COS_THETAS)), "jax.vmap(jax.grad(fixed_point ...))")
+    return sub.array(jax.jit(jax.vmap(grad))(jax.device_put(COS_THETAS)), "jax.vmap(jax.grad(fixed_point ...))")
 
 
 @probe
 def matrix_theta_jacrev(sub):
     """The (5, 5, 5) Jacobian of x*(A) for x = tanh(A x + b), by jax.jacrev."""
     fixed_point = sub.function("fixed_point")
-    jac = jax.jit(jax.jacrev(lambda a: fixed_point(tanh_map, jnp.asarray(X0_VECTOR), a)))(jnp.asarray(A0))
+    jac = jax.jit(jax.jacrev(lambda a: fixed_point(tanh_map, jnp.asarray(X0_VECTOR), a)))(jax.device_put(A0))
     return sub.array(jac, "jax.jacrev(fixed_point ...) with respect to a matrix theta")
 
 
@@ -169,7 +169,7 @@ def mixed_shapes_vjp(sub):
         x, pullback = jax.vjp(lambda th: fixed_point(mixed_map, jnp.zeros(3, jnp.float32), th), theta)
         return x, pullback(cotangent)[0]
 
-    x, theta_bar = jax.jit(jax.vmap(value_and_pullback))(jnp.asarray(THETAS_MIXED), jnp.asarray(COTANGENTS_MIXED))
+    x, theta_bar = jax.jit(jax.vmap(value_and_pullback))(*jax.device_put((THETAS_MIXED, COTANGENTS_MIXED)))
     return {"x": sub.array(x, "fixed_point with x in R^3"),
             "vjp": sub.array(theta_bar, "jax.vjp(fixed_point ...) with theta in R^4")}
 
@@ -179,5 +179,5 @@ def forward_mode(sub):
     """jax.jvp of x*(A) in the direction A_DOT."""
     fixed_point = sub.function("fixed_point")
     fn = lambda a: fixed_point(tanh_map, jnp.asarray(X0_VECTOR), a)  # noqa: E731
-    _, tangent = jax.jit(lambda a, a_dot: jax.jvp(fn, (a,), (a_dot,)))(jnp.asarray(A0), jnp.asarray(A_DOT))
+    _, tangent = jax.jit(lambda a, a_dot: jax.jvp(fn, (a,), (a_dot,)))(*jax.device_put((A0, A_DOT)))
     return sub.array(tangent, "jax.jvp(fixed_point ...)")

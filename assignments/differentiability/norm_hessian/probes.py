@@ -4,7 +4,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from autograder import probe, uses_autodiff
+from autograder import jit_or_eager, probe, uses_autodiff
 
 # Public inputs: |[1, 2, 2]| = 3, so the Hessian is (I - x x^T / 9) / 3.
 PUBLIC_X = np.array([1.0, 2.0, 2.0], np.float32)
@@ -24,30 +24,31 @@ X64 = _vector(9, 400, np.float64)  # entries that float32 cannot represent exact
 NAMES = ("norm", "norm_hessian", "norm_hessian_closed_form")
 
 
-# The public probes of norm and the closed form call them as they are (no jit), so a
-# solution that only fails under jit still earns them; the hidden probes use jax.jit.
+# The public probes of norm and the closed form fall back to calling them as they are
+# (no jit), so a solution that only fails under jit still earns them; the hidden probes
+# use jax.jit.
 @probe
 def norm_public(sub):
-    norm = sub.function("norm")
-    return [sub.number(norm(jnp.asarray(x)), f"norm({x.tolist()})") for x in PUBLIC_NORM_INPUTS]
+    norm = jit_or_eager(sub.function("norm"))
+    return [sub.number(norm(jax.device_put(x)), f"norm({x.tolist()})") for x in PUBLIC_NORM_INPUTS]
 
 
 @probe
 def hessian_public(sub):
     hessian = jax.jit(sub.function("norm_hessian"))  # eager jax.hessian costs ~1 s of dispatch
-    return sub.array(hessian(jnp.asarray(PUBLIC_X)), "norm_hessian([1, 2, 2])")
+    return sub.array(hessian(jax.device_put(PUBLIC_X)), "norm_hessian([1, 2, 2])")
 
 
 @probe
 def closed_form_public(sub):
-    closed_form = sub.function("norm_hessian_closed_form")
-    return sub.array(closed_form(jnp.asarray(PUBLIC_X)), "norm_hessian_closed_form([1, 2, 2])")
+    closed_form = jit_or_eager(sub.function("norm_hessian_closed_form"))
+    return sub.array(closed_form(jax.device_put(PUBLIC_X)), "norm_hessian_closed_form([1, 2, 2])")
 
 
 def _sizes(sub, name):
     # One jit for every size: one XLA compilation instead of one per size.
     fn = sub.function(name)
-    inputs = [jnp.asarray(x) for x in SIZED_INPUTS.values()]
+    inputs = jax.device_put(list(SIZED_INPUTS.values()))
     outputs = jax.jit(lambda xs: [fn(x) for x in xs])(inputs)
     return {str(n): {"x": x, "H": sub.array(h, f"jax.jit({name})(x) for x of size {n}")}
             for (n, x), h in zip(SIZED_INPUTS.items(), outputs)}
@@ -72,7 +73,7 @@ def vmapped(sub):
         return ({name: jax.vmap(fn)(batch) for name, fn in fns.items()},
                 {name: jnp.stack([fn(x) for x in batch]) for name, fn in fns.items()})
 
-    batched, one_by_one = jax.jit(batched_and_one_by_one)(jnp.asarray(BATCH))
+    batched, one_by_one = jax.jit(batched_and_one_by_one)(jax.device_put(BATCH))
     return {name: {"vmap": sub.array(batched[name], f"jax.vmap({name}) on a batch of shape {BATCH.shape}"),
                    "loop": sub.array(one_by_one[name], f"{name} on each vector of a batch")}
             for name in NAMES}
@@ -81,7 +82,7 @@ def vmapped(sub):
 @probe(x64=True)
 def float64(sub):
     fns = {name: sub.function(name) for name in NAMES}
-    outputs = jax.jit(lambda x: {name: fn(x) for name, fn in fns.items()})(jnp.asarray(X64, dtype=jnp.float64))
+    outputs = jax.jit(lambda x: {name: fn(x) for name, fn in fns.items()})(jax.device_put(X64))
     out = {}
     for name in NAMES:
         value = sub.array(outputs[name], f"jax.jit({name})(x) for float64 x")
@@ -89,23 +90,12 @@ def float64(sub):
     return out
 
 
-def _uses_autodiff(fn):
-    x = jnp.asarray(PUBLIC_X)
-    try:
-        # Tracing is enough to see autodiff, and much cheaper than running op by op.
-        return uses_autodiff(lambda v: jax.make_jaxpr(fn)(v), x)
-    except Exception:
-        # Code that cannot be traced (NumPy, float(...)) is judged by an eager call instead:
-        # this probe is about autodiff, not about jit.
-        return uses_autodiff(fn, x)
-
-
 # Last: uses_autodiff clears jax's caches.
 @probe
 def hessian_uses_autodiff(sub):
-    return _uses_autodiff(sub.function("norm_hessian"))
+    return uses_autodiff(sub.function("norm_hessian"), jax.device_put(PUBLIC_X))
 
 
 @probe
 def closed_form_uses_autodiff(sub):
-    return _uses_autodiff(sub.function("norm_hessian_closed_form"))
+    return uses_autodiff(sub.function("norm_hessian_closed_form"), jax.device_put(PUBLIC_X))

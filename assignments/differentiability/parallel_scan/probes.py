@@ -219,12 +219,12 @@ def sequential_primitives(sub):
     scan = sub.function("associative_scan")
     rng = _rng(65)
     traces = [
-        primitive_counts(lambda x: scan(add, x), jnp.asarray(_small_integers(rng, 64))),
-        primitive_counts(lambda m: scan(matmul, m, reverse=True), jnp.asarray(_near_rotations(rng, 32), jnp.float32)),
+        primitive_counts(lambda x: scan(add, x), _small_integers(rng, 64)),
+        primitive_counts(lambda m: scan(matmul, m, reverse=True), _near_rotations(rng, 32).astype(np.float32)),
     ]
     try:
         traces.append(primitive_counts(lambda a, b: scan(compose_recurrence_tuple, (a, b)),
-                                       jnp.ones(16, jnp.float32), jnp.zeros(16, jnp.float32)))
+                                       np.ones(16, np.float32), np.zeros(16, np.float32)))
     except Exception:  # the pytree checks report it
         pass
     return sorted({name for counts in traces for name in counts if name in SEQUENTIAL_PRIMITIVES})
@@ -250,10 +250,10 @@ def library_scan_calls(sub):
     previous = sys.getprofile()
     sys.setprofile(spy)
     try:
-        jax.make_jaxpr(lambda x: scan(add, x))(jnp.arange(16.0, dtype=jnp.float32))
-        jax.make_jaxpr(lambda m: scan(matmul, m, reverse=True))(jnp.ones((8, 2, 2), jnp.float32))
+        jax.make_jaxpr(lambda x: scan(add, x))(np.arange(16.0, dtype=np.float32))
+        jax.make_jaxpr(lambda m: scan(matmul, m, reverse=True))(np.ones((8, 2, 2), np.float32))
         try:
-            jax.make_jaxpr(lambda a, b: scan(compose_recurrence_tuple, (a, b)))(jnp.ones(8), jnp.zeros(8))
+            jax.make_jaxpr(lambda a, b: scan(compose_recurrence_tuple, (a, b)))(np.ones(8, np.float32), np.zeros(8, np.float32))
         except Exception:  # the pytree checks report it
             pass
     finally:
@@ -266,5 +266,5 @@ def library_scan_calls(sub):
 def equation_counts(sub):
     """How many jaxpr equations (sub-jaxprs included) the scan of n numbers traces to, for n = 64, 512, 4096."""
     scan = sub.function("associative_scan")
-    return [sum(primitive_counts(lambda x: scan(add, x), jnp.zeros(n, jnp.float32)).values())
+    return [sum(primitive_counts(lambda x: scan(add, x), np.zeros(n, np.float32)).values())
             for n in GROWTH_LENGTHS]

@@ -26,15 +26,16 @@ TRACE_SIZES = (32, 1024)
 
 # time_fn(fn, repeats=9) on a function that sleeps SLOW_S on every third call and
 # FAST_S otherwise: whatever the number of warm-up calls, 3 of the 9 timed calls are slow,
-# so the median is a fast call while the mean is ~17x larger and the total ~150x.
-# (FAST_S stays well above the microseconds that time_fn itself may add to a call.)
+# so the median is a fast call while the mean is ~7x larger and the total ~65x (still 4x
+# and 36x if a loaded machine doubles every fast call). FAST_S stays well above the
+# microseconds that time_fn itself may add to a call.
 MEDIAN_REPEATS = 9
 FAST_S = 0.002
-SLOW_S = 0.1
+SLOW_S = 0.04
 # time_fn(fn, repeats=2) on a fresh jitted function whose first call is slow (tracing
 # sleeps, then XLA compiles): without a warm-up the median of 2 is half that first call.
 COMPILE_REPEATS = 2
-TRACE_SLEEP_S = 0.15
+TRACE_SLEEP_S = 0.06
 # time_fn(fn, repeats=2) on a jitted chain of matrix products (40-100 ms on the loaded
 # 2-core machine): each call returns in microseconds, long before the work is done.
 BLOCK_REPEATS = 2
@@ -60,7 +61,7 @@ def _values(sub, name):
     cumsum = sub.function(name)
     # One jitted call for every length: one compilation instead of one per length.
     outputs = jax.jit(lambda inputs: {n: cumsum(xs) for n, xs in inputs.items()})(
-        {str(n): jnp.asarray(xs) for n, xs in VALUES.items()})
+        jax.device_put({str(n): xs for n, xs in VALUES.items()}))
     return {n: sub.array(out, f"jax.jit({name})(xs) for len(xs) = {n}") for n, out in outputs.items()}
 
 
@@ -76,8 +77,7 @@ def cumsum_assoc_values(sub):
 
 @probe
 def cumsum_grads(sub):
-    weights = jnp.asarray(GRAD_WEIGHTS)
-    xs = jnp.asarray(VALUES[37])
+    weights, xs = jax.device_put((GRAD_WEIGHTS, VALUES[37]))
     grads = {}
     for name in ("cumsum_scan", "cumsum_assoc"):
         cumsum = sub.function(name)
@@ -90,7 +90,7 @@ def _trace_summary(sub, name):
     fn = sub.function(name)
     summary = {}
     for n in TRACE_SIZES:
-        counts = primitive_counts(fn, jnp.zeros(n, jnp.float32))
+        counts = primitive_counts(fn, np.zeros(n, np.float32))
         summary[str(n)] = {"primitives": sorted(counts), "equations": sum(counts.values())}
     return summary
 
@@ -112,7 +112,7 @@ def _call_time_fn(sub, fn, *args, repeats):
 
 @probe
 def time_fn_median(sub):
-    result = _on_cpu(jnp.arange(3.0))
+    result = _on_cpu(np.arange(3.0, dtype=np.float32))
     call_seconds = []
 
     def sometimes_slow(x):
@@ -142,7 +142,7 @@ def time_fn_compile(sub):
         call_seconds.append(time.perf_counter() - start)
         return out
 
-    seconds = _call_time_fn(sub, slow_first_call, _on_cpu(jnp.arange(4.0)), repeats=COMPILE_REPEATS)
+    seconds = _call_time_fn(sub, slow_first_call, _on_cpu(np.arange(4.0, dtype=np.float32)), repeats=COMPILE_REPEATS)
     return {"seconds": seconds, "call_seconds": call_seconds}
 
 
