@@ -144,6 +144,7 @@ def serve(probe_files: dict[str, str], sandboxed: bool) -> None:
     from autograder._internal.assignment import import_file
 
     import jax  # noqa: F401 - imported before fork, never run: see the module docstring
+    import jax.extend.core  # noqa: F401 - what the probe helpers use, imported once, not per child
     import jax.numpy  # noqa: F401
     import numpy  # noqa: F401
 
