@@ -54,10 +54,10 @@ def cell_names(source: str) -> CellNames | None:
         scope = pending.pop()
         pending.extend(scope.get_children())
         for symbol in scope.get_symbols():
-            if symbol.is_global():
-                (binds if symbol.is_assigned() else reads).add(symbol.get_name())
-                if symbol.is_referenced():
-                    reads.add(symbol.get_name())
+            if symbol.is_global() and symbol.is_assigned():  # `global name` in a function
+                binds.add(symbol.get_name())
+            if symbol.is_global() and symbol.is_referenced():
+                reads.add(symbol.get_name())
     return CellNames(frozenset(binds), frozenset(reads))
 
 
