@@ -253,7 +253,8 @@ def library_scan_calls(sub):
         jax.make_jaxpr(lambda x: scan(add, x))(np.arange(16.0, dtype=np.float32))
         jax.make_jaxpr(lambda m: scan(matmul, m, reverse=True))(np.ones((8, 2, 2), np.float32))
         try:
-            jax.make_jaxpr(lambda a, b: scan(compose_recurrence_tuple, (a, b)))(np.ones(8, np.float32), np.zeros(8, np.float32))
+            jax.make_jaxpr(lambda a, b: scan(compose_recurrence_tuple, (a, b)))(
+                np.ones(8, np.float32), np.zeros(8, np.float32))
         except Exception:  # the pytree checks report it
             pass
     finally:
