@@ -30,6 +30,12 @@ def test_user_mistakes_are_one_line_errors(args, message):
     assert "Traceback" not in result.stderr
 
 
+def test_a_grade_that_finds_nothing_creates_no_output(tmp_path):
+    result = run_cli("grade", str(tmp_path / "no_such_folder"), "--out", str(tmp_path / "out"))
+    assert result.returncode == 2 and "does not exist" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
 def test_help_lists_every_command():
     result = run_cli("--help")
     for command in ("grade", "check", "validate", "template", "export", "package"):

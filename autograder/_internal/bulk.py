@@ -65,14 +65,16 @@ def grade_class(assignment: Assignment, inputs: list[Path], out_dir: Path, *, jo
     if sandboxed:
         bwrap_path()  # fail early, with install instructions, where bubblewrap is missing
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     db_path = Path(db_path) if db_path else out_dir / "gradebook.sqlite"
     scratch = Path(tempfile.mkdtemp(prefix="autograder-class-"))
-    gradebook = Gradebook(db_path)
+    gradebook = None
     try:
+        # Inputs first: a mistyped path must not leave an empty output folder and gradebook behind.
         found = discover(inputs, scratch)
         if not found:
             raise UsageError("no submissions found in " + ", ".join(str(p) for p in inputs))
+        out_dir.mkdir(parents=True, exist_ok=True)
+        gradebook = Gradebook(db_path)
         checks_hash = assignment.checks_hash()
         run_id = gradebook.start_run(assignment=assignment.name, version=assignment.version,
                                      checks_hash=checks_hash, jax_version=importlib.metadata.version("jax"),
@@ -114,7 +116,8 @@ def grade_class(assignment: Assignment, inputs: list[Path], out_dir: Path, *, jo
                       titles={q.id: q.title for q in assignment.questions}, results=results)
         return ClassSummary(out_dir, db_path, len(found), graded, skipped, time.monotonic() - started, interrupted)
     finally:
-        gradebook.close()
+        if gradebook is not None:
+            gradebook.close()
         shutil.rmtree(scratch, ignore_errors=True)
 
 
