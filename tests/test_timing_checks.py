@@ -24,7 +24,7 @@ def question(assignment):
 
 def _answers(question):
     right = [("reference", question.reference_path)]
-    right += [(f"right/{p.name}", p) for p in sorted((question.directory / "right").glob("*.py"))]
+    right += [(f"right/{p.name}", p) for p in question.right_paths]
     wrong = [(f"wrong/{p.name}", p) for p in question.wrong_paths if p.name.startswith("time_fn_")]
     return right, wrong
 

@@ -71,6 +71,11 @@ class Question:
     def wrong_paths(self) -> list[Path]:
         return sorted((self.directory / "wrong").glob("*.py"))
 
+    @property
+    def right_paths(self) -> list[Path]:
+        """Alternative correct answers (other formulas, algorithms, library calls)."""
+        return sorted((self.directory / "right").glob("*.py"))
+
     @cached_property
     def checks(self) -> tuple[CheckSpec, ...]:
         """The question's checks with their points, read from the markers of ``checks.py``."""

@@ -36,7 +36,7 @@ class ValidationCase:
 def _cases(question: Question) -> list[tuple[str, Path]]:
     cases = [("reference", question.reference_path), ("stub", question.stub_path)]
     cases += [(f"wrong/{p.name}", p) for p in question.wrong_paths]
-    cases += [(f"right/{p.name}", p) for p in sorted((question.directory / "right").glob("*.py"))]
+    cases += [(f"right/{p.name}", p) for p in question.right_paths]
     return cases
 
 
