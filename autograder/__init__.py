@@ -1,29 +1,41 @@
-"""Automated grading of JAX autodiff exercises: probes, checks, sandboxed bulk grading.
+"""Automated grading of JAX autodiff exercises: exported evidence, clean probes, sandboxed bulk grading.
 
-Instructors write probes (``@probe`` functions that compute values from a
-submission) and checks (pytest functions that judge those values against the
-reference solution's, using the ``assert_*`` helpers). Everything else is
-reached through the ``autograder`` command.
+Instructors declare, per question, export targets and student-stage probes
+(``targets.py``: what runs next to the student's code), clean-stage probes
+(``probes.py``: what runs on the exported programs, with no student Python) and
+checks (``checks.py``: pytest functions that judge the probes' values against the
+reference solution's, using the ``assert_*`` helpers). Everything else is reached
+through the ``autograder`` command.
+
+Importing this package loads neither jax nor pytest: the names the grader alone
+needs are loaded when first used.
 """
+
+import importlib as _importlib
 
 from autograder._internal.assertions import assert_close as assert_close
 from autograder._internal.assertions import assert_equal as assert_equal
 from autograder._internal.assertions import assert_finite as assert_finite
 from autograder._internal.assertions import assert_shape as assert_shape
-from autograder._internal.assignment import Assignment as Assignment
-from autograder._internal.assignment import load_assignment as load_assignment
+from autograder._internal.declarations import arg as arg
+from autograder._internal.declarations import probe as probe
+from autograder._internal.declarations import student_probe as student_probe
+from autograder._internal.declarations import target as target
 from autograder._internal.errors import AssignmentError as AssignmentError
 from autograder._internal.errors import AutograderError as AutograderError
 from autograder._internal.errors import StudentCodeError as StudentCodeError
 from autograder._internal.errors import UsageError as UsageError
-from autograder._internal.grading import grade_file as grade_file
-from autograder._internal.jax_tools import jit_or_eager as jit_or_eager
-from autograder._internal.jax_tools import primitive_counts as primitive_counts
-from autograder._internal.jax_tools import uses_autodiff as uses_autodiff
-from autograder._internal.probing import ProbeFailure as ProbeFailure
-from autograder._internal.probing import Submission as Submission
-from autograder._internal.probing import probe as probe
-from autograder._internal.results import SubmissionResult as SubmissionResult
+from autograder._internal.outcomes import ProbeFailure as ProbeFailure
+from autograder._internal.student_stage.provenance import primitive_counts as primitive_counts
+from autograder._internal.student_stage.provenance import uses_autodiff as uses_autodiff
+
+#: Names loaded on first use (they bring the grading pipeline with them).
+_LAZY = {
+    "Assignment": "autograder._internal.assignment",
+    "load_assignment": "autograder._internal.assignment",
+    "grade_file": "autograder._internal.pipeline",
+    "SubmissionResult": "autograder._internal.results",
+}
 
 __all__ = [
     "Assignment",
@@ -31,17 +43,30 @@ __all__ = [
     "AutograderError",
     "ProbeFailure",
     "StudentCodeError",
-    "Submission",
     "SubmissionResult",
     "UsageError",
+    "arg",
     "assert_close",
     "assert_equal",
     "assert_finite",
     "assert_shape",
     "grade_file",
-    "jit_or_eager",
     "load_assignment",
     "primitive_counts",
     "probe",
+    "student_probe",
+    "target",
     "uses_autodiff",
 ]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(_importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'autograder' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -83,7 +83,7 @@ def _cmd_grade(args: argparse.Namespace) -> int:
 
 
 def _grade_single(assignment, args: argparse.Namespace, limits) -> int:
-    from autograder._internal.grading import grade_file
+    from autograder._internal.pipeline import grade_file
     from autograder._internal.report import render_submission
 
     result = grade_file(assignment, args.inputs[0], questions=args.questions, limits=limits,
@@ -149,7 +149,7 @@ def _add_check(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from autograder._internal.grading import grade_file
+    from autograder._internal.pipeline import grade_file
     from autograder._internal.sandbox import Limits
     from autograder._internal.report import render_submission
 

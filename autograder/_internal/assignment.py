@@ -41,6 +41,9 @@ class CheckSpec:
     points: float
     hidden: bool
     bonus: bool = False  # its points add to the score but not to the maximum
+    # its evidence comes from the student stage and says how the code was written (did it use
+    # autodiff): a determined student could forge it, so reports flag it
+    advisory: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,8 +63,24 @@ class Question:
         return self.directory / "stub.py"
 
     @property
+    def targets_path(self) -> Path:
+        """Export targets and student-stage probes: runs next to the student's code (public)."""
+        return self.directory / "targets.py"
+
+    @property
     def probes_path(self) -> Path:
+        """Clean-stage probes: run on the exported programs, with the hidden inputs."""
         return self.directory / "probes.py"
+
+    @property
+    def targets_module(self) -> str:
+        """The module name ``targets.py`` is imported under in the student stage."""
+        return f"autograder_targets_{self.id}"
+
+    @property
+    def probes_module(self) -> str:
+        """The module name ``probes.py`` is imported under in the clean stage."""
+        return f"autograder_probes_{self.id}"
 
     @property
     def checks_path(self) -> Path:
@@ -88,7 +107,7 @@ class Question:
             if "points" not in marks:
                 raise AssignmentError(f"{self.checks_path}: check {name} has no @pytest.mark.points(N)")
             points = marks["points"].args[0] if marks["points"].args else marks["points"].kwargs.get("n")
-            specs.append(CheckSpec(name, float(points), "hidden" in marks, "bonus" in marks))
+            specs.append(CheckSpec(name, float(points), "hidden" in marks, "bonus" in marks, "advisory" in marks))
         if not specs:
             raise AssignmentError(f"{self.checks_path} defines no checks (functions named test_*)")
         return tuple(specs)
@@ -143,7 +162,7 @@ class Assignment:
         """A hash of everything that decides a grade: probes, checks and reference answers."""
         digest = hashlib.sha256(f"{self.name}\0{self.version}".encode())
         for question in self.questions:
-            for path in (question.probes_path, question.checks_path, question.reference_path):
+            for path in (question.targets_path, question.probes_path, question.checks_path, question.reference_path):
                 digest.update(path.read_bytes())
         return digest.hexdigest()[:16]
 
@@ -205,7 +224,7 @@ def load_assignment(name: str | None = None) -> Assignment:
             manual=tuple(ManualAnswer(m["name"], float(m["points"]), m.get("prompt", ""))
                          for m in entry.get("manual", [])),
         )
-        for path in (question.probes_path, question.checks_path, question.stub_path):
+        for path in (question.targets_path, question.probes_path, question.checks_path, question.stub_path):
             if not path.is_file():
                 raise AssignmentError(f"question {qid!r} of {directory.name!r} lacks {path.name}")
         questions.append(question)

@@ -20,7 +20,7 @@ import pytest
 
 from autograder._internal.assignment import CheckSpec, Question
 from autograder._internal.errors import AssignmentError, StudentCodeError
-from autograder._internal.probing import ProbeValues
+from autograder._internal.outcomes import ProbeValues
 
 MESSAGE_LIMIT = 600
 
@@ -36,7 +36,9 @@ class CheckResult:
     hidden: bool
     message: str = ""
     # passed | wrong (an assertion failed) | student_error (their code failed) | grader_error
+    # | tampered (not judged: the submission replaced what the grader relies on)
     kind: str = "passed"
+    advisory: bool = False
 
     def to_plain(self) -> dict:
         return dataclasses.asdict(self)
@@ -47,7 +49,7 @@ class CheckResult:
         passed = kind == "passed"
         return cls(name=check.name, points=check.points if passed else 0.0,
                    max_points=0.0 if check.bonus else check.points, passed=passed,
-                   hidden=check.hidden, message=message, kind=kind)
+                   hidden=check.hidden, message=message, kind=kind, advisory=check.advisory)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -57,6 +59,9 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "hidden: only the grader runs this check; students see its name and result only")
     config.addinivalue_line(
         "markers", "bonus: the check's points add to the score but not to the maximum")
+    config.addinivalue_line(
+        "markers", "advisory: the check judges how the code was written from student-stage evidence, "
+                   "which a determined student could forge; reports flag it")
 
 
 def _first_lines(text: str, limit: int = MESSAGE_LIMIT) -> str:
@@ -162,3 +167,35 @@ def judge_questions(values: list[tuple[Question, ProbeValues, ProbeValues]], *,
                 kind, message = describe_failure(plugin.errors[key])
             results[question.id].append(CheckResult.of(check, kind, message))
     return results
+
+
+def judge_evidence(questions: tuple[Question, ...], evidence, reference: dict[str, ProbeValues],
+                   submission_id: str, *, include_hidden: bool = True):
+    """Turn a submission's evidence into a graded result, check by check, in this (trusted) process."""
+    from autograder._internal.results import ManualResult, QuestionResult, SubmissionResult
+
+    def every_check(kind: str, message: str) -> dict[str, list[CheckResult]]:
+        return {q.id: [CheckResult.of(c, kind, message) for c in q.checks if include_hidden or not c.hidden]
+                for q in questions}
+
+    if evidence.status == "error" or evidence.status == "timeout" and not evidence.outcomes:
+        checks = every_check("student_error", evidence.message)
+    elif evidence.status == "tampered":
+        checks = every_check("tampered", "not judged: " + evidence.message)
+    else:
+        checks = judge_questions([(q, ProbeValues(evidence.outcomes.get(q.id, {})), reference[q.id])
+                                  for q in questions], include_hidden=include_hidden)
+    question_results = []
+    for question in questions:
+        manual = []
+        for answer in question.manual:
+            outcome = evidence.manual.get(question.id, {}).get(answer.name)
+            text = outcome.value if outcome is not None and outcome.ok and type(outcome.value) is str else None
+            if text is not None and text.strip() == question.manual_placeholders.get(answer.name, "").strip():
+                text = None  # the template's placeholder, handed in unchanged
+            manual.append(ManualResult(answer.name, answer.points, text))
+        question_results.append(QuestionResult(question.id, question.title, tuple(checks[question.id]),
+                                               tuple(manual)))
+    return SubmissionResult(submission=submission_id, status=evidence.status,
+                            questions=tuple(question_results), cell_errors=evidence.cell_errors,
+                            message=evidence.message)

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 
+from autograder._internal.cells import CellError
+from autograder._internal.evidence import STATUSES as STATUSES  # graded | error | timeout | tampered
 from autograder._internal.judging import CheckResult
-from autograder._internal.loading import CellError
-
-#: A submission's status: graded (possibly with errors), error (could not be loaded), timeout.
-STATUSES = ("graded", "error", "timeout")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -14,7 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from autograder._internal.assignment import Assignment, Question
-from autograder._internal.grading import grade_file, reference_values
+from autograder._internal.pipeline import grade_file
+from autograder._internal.reference import reference_values
 from autograder._internal.results import QuestionResult
 
 

@@ -1,0 +1,206 @@
+"""The submission's exported programs, as clean-stage probes use them.
+
+An artifact is untrusted bytes: it is deserialised, then verified before anything
+compiles it (CPU only, one device, no effects, the calling conventions jax supports,
+and no custom call outside the CPU kernels jax guarantees stable: no host callback
+can run in this process). ``Artifacts.function(name)`` runs a target (choosing the
+variant exported for the argument shapes), ``Artifacts.program(name, ...)`` describes
+the very variant that runs.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from autograder._internal.clean_stage.programs import Program, parse_program
+from autograder._internal.outcomes import ProbeFailure
+
+#: Custom calls an artifact may contain: jax's stable CPU kernels (linear algebra) and shape checks.
+ALLOWED_CUSTOM_CALLS = frozenset({"shape_assertion", "AllocateBuffer", "annotate_device_placement", "Sharding"})
+
+
+class ArtifactRejected(Exception):
+    """An artifact that is malformed or asks for more than a CPU program may."""
+
+
+def _allowed_custom_calls() -> frozenset[str]:
+    from jax._src.export import _export
+
+    return ALLOWED_CUSTOM_CALLS | frozenset(_export._CPU_FFI_KERNELS)
+
+
+def verify(exported: Any, *, depth: int = 0) -> Program:
+    """Refuse an exported program that is anything but a plain CPU computation; its structure."""
+    if tuple(exported.platforms) != ("cpu",):
+        raise ArtifactRejected(f"it was exported for {exported.platforms}, not for the CPU")
+    if exported.nr_devices != 1 or exported.ordered_effects or exported.unordered_effects:
+        raise ArtifactRejected("it uses several devices or side effects")
+    if exported.disabled_safety_checks:
+        raise ArtifactRejected("it disables jax.export's safety checks")
+    program = parse_program(exported.mlir_module())
+    unknown = sorted(set(program.custom_call_targets) - _allowed_custom_calls())
+    if unknown:
+        raise ArtifactRejected(f"it calls outside code ({', '.join(unknown[:3])}): only JAX operations can be graded")
+    if exported.has_vjp():
+        if depth >= 2:
+            raise ArtifactRejected("it carries more derivative levels than the grader asked for")
+        verify(exported.vjp(), depth=depth + 1)
+    return program
+
+
+@dataclasses.dataclass
+class Variant:
+    """One exported program of a target, for one set of argument shapes (possibly symbolic)."""
+
+    args: str
+    exported: Any = None
+    program: Program | None = None
+    vjp_error: str | None = None
+    error: str | None = None
+    _call: Callable | None = dataclasses.field(default=None, repr=False)
+
+    @property
+    def callable(self) -> Callable:
+        """The program as a JAX function; one per variant, so jax caches its compilations across probes."""
+        if self._call is None:
+            call = self.exported.call
+            self._call = _with_failing_vjp(call, self.vjp_error) if self.vjp_error else call
+        return self._call
+
+    def matches(self, leaves: list[Any]) -> bool:
+        avals = self.exported.in_avals
+        if len(avals) != len(leaves):
+            return False
+        for aval, leaf in zip(avals, leaves):
+            shape, dtype = _shape_and_dtype(leaf)
+            if len(aval.shape) != len(shape) or aval.dtype != dtype:
+                return False
+            if any(isinstance(want, int) and want != got for want, got in zip(aval.shape, shape)):
+                return False
+        return True
+
+
+def _shape_and_dtype(leaf: Any) -> tuple[tuple[int, ...], Any]:
+    import jax
+    import numpy as np
+
+    try:
+        aval = jax.typeof(leaf)
+        return tuple(aval.shape), aval.dtype
+    except TypeError:
+        array = np.asarray(leaf)
+        return array.shape, array.dtype
+
+
+@dataclasses.dataclass
+class Target:
+    """What the student stage exported for one target: its variants, or why it has none."""
+
+    name: str
+    variants: list[Variant]
+    error: str | None = None
+    kind: str = "export"
+
+
+def decode_target(name: str, payload: Mapping[str, Any]) -> Target:
+    """Deserialise and verify a target's variants (a failure costs that variant only)."""
+    from jax import export as jax_export
+
+    if type(payload.get("error")) is str:
+        return Target(name, [], payload["error"][:2000], str(payload.get("kind", "export"))[:20])
+    variants = []
+    for raw in payload.get("variants") or []:
+        if type(raw) is not dict:
+            continue
+        args = str(raw.get("args", "?"))[:200]
+        if type(raw.get("error")) is str:
+            variants.append(Variant(args, error=raw["error"][:2000]))
+            continue
+        try:
+            data = base64.b64decode(raw.get("data", ""), validate=True)
+            exported = jax_export.deserialize(bytearray(data))
+            program = verify(exported)
+        except ArtifactRejected as exc:
+            variants.append(Variant(args, error=f"{name} for arguments {args} cannot be graded: {exc}"))
+            continue
+        except (binascii.Error, TypeError, ValueError, RuntimeError, IndexError, KeyError, AttributeError):
+            variants.append(Variant(args, error=f"{name} for arguments {args}: the exported program is malformed"))
+            continue
+        vjp_error = raw.get("vjp_error") if type(raw.get("vjp_error")) is str else None
+        variants.append(Variant(args, exported, program, vjp_error=vjp_error))
+    if not variants:
+        return Target(name, [], f"{name}: nothing was exported", "crashed")
+    return Target(name, variants)
+
+
+def _with_failing_vjp(call: Callable, message: str) -> Callable:
+    """``call``, whose reverse-mode derivative fails with ``message`` (recorded at export time)."""
+    import jax
+
+    @jax.custom_vjp
+    def function(*args):
+        return call(*args)
+
+    def forward(*args):
+        return call(*args), None
+
+    def backward(residual, cotangent):
+        raise ProbeFailure(message, kind="exception")
+
+    function.defvjp(forward, backward)
+    return function
+
+
+class Artifacts:
+    """The exported targets of one question of one submission."""
+
+    def __init__(self, targets: Mapping[str, Target]):
+        self._targets = dict(targets)
+
+    def has(self, name: str) -> bool:
+        return name in self._targets and not self._targets[name].error
+
+    def _target(self, name: str) -> Target:
+        if name not in self._targets:
+            raise ProbeFailure(f"no program was exported for target {name!r} (the student stage stopped before it)",
+                               kind="crashed")
+        target = self._targets[name]
+        if target.error:
+            raise ProbeFailure(target.error, kind=target.kind)
+        return target
+
+    def variant(self, name: str, *args: Any) -> Variant:
+        """The variant of target ``name`` exported for arguments shaped like ``args``."""
+        import jax
+
+        target = self._target(name)
+        leaves = jax.tree_util.tree_leaves(args)
+        working = [v for v in target.variants if v.exported is not None]
+        for variant in working:
+            if variant.matches(leaves):
+                return variant
+        failed = [v.error for v in target.variants if v.error]
+        if failed:
+            raise ProbeFailure(failed[0], kind="export")
+        shapes = ", ".join(str(_shape_and_dtype(leaf)[0]) for leaf in leaves)
+        raise ProbeFailure(f"the grader asked {name} for arguments of shapes {shapes}, which its targets.py does not "
+                           f"declare (exported: {', '.join(v.args for v in working)})", kind="grader")
+
+    def function(self, name: str) -> Callable:
+        """Target ``name`` as a JAX function: call it, jit it, take ``jax.grad`` through it
+        (if the target was exported with ``vjp_order``). Not ``jax.vmap``/``jax.jvp``: export
+        the transformed function instead."""
+
+        def call(*args: Any) -> Any:
+            return self.variant(name, *args).callable(*args)
+
+        call.__name__ = name
+        return call
+
+    def program(self, name: str, *args: Any) -> Program:
+        """The structure of the variant that ``function(name)(*args)`` runs."""
+        return self.variant(name, *args).program

@@ -1,0 +1,76 @@
+"""The structure of an exported program: its StableHLO operations, as plain data.
+
+Structural checks read this instead of the student's source or trace: an exported
+module is exactly what the clean stage runs, whatever Python produced it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+#: Operations that only structure a module (they compute nothing).
+STRUCTURAL_OPS = frozenset({"builtin.module", "func.func", "func.return", "stablehlo.return"})
+
+
+@dataclasses.dataclass(frozen=True)
+class Operation:
+    """One operation: its name (``stablehlo.while``), result types and attributes (as text)."""
+
+    name: str
+    result_types: tuple[str, ...]
+    attributes: tuple[tuple[str, str], ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Program:
+    """Every operation of an exported module (all its functions and nested regions), in text order."""
+
+    operations: tuple[Operation, ...]
+
+    @property
+    def op_counts(self) -> dict[str, int]:
+        """Operation name -> how often it appears (structural operations left out)."""
+        return dict(Counter(op.name for op in self.operations if op.name not in STRUCTURAL_OPS))
+
+    @property
+    def size(self) -> int:
+        """The number of operations that compute something (calls and loops included)."""
+        return sum(self.op_counts.values())
+
+    def count(self, *names: str) -> int:
+        """How many operations are named one of ``names`` (``"while"`` means ``stablehlo.while``)."""
+        wanted = {name if "." in name else f"stablehlo.{name}" for name in names}
+        return sum(1 for op in self.operations if op.name in wanted)
+
+    @property
+    def custom_call_targets(self) -> list[str]:
+        return [dict(op.attributes).get("call_target_name", "?").strip('"') for op in self.operations
+                if op.name == "stablehlo.custom_call"]
+
+    def to_plain(self) -> dict:
+        return {"op_counts": self.op_counts, "size": self.size}
+
+
+def _walk(operation: Any) -> Iterator[Any]:
+    yield operation
+    for region in operation.regions:
+        for block in region:
+            for inner in block:
+                yield from _walk(inner.operation)
+
+
+def parse_program(module_text: str) -> Program:
+    """The operations of a StableHLO module given as text (``Exported.mlir_module()``)."""
+    from jax._src.interpreters import mlir
+    from jax._src.lib.mlir import ir
+
+    with mlir.make_ir_context() as context:
+        module = ir.Module.parse(module_text, context=context)
+        operations = []
+        for op in _walk(module.operation):
+            attributes = tuple(sorted((name, str(op.attributes[name])) for name in op.attributes))
+            operations.append(Operation(op.name, tuple(str(result.type) for result in op.results), attributes))
+    return Program(tuple(operations))

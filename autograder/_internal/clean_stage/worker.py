@@ -1,0 +1,88 @@
+"""The clean-stage worker: run the questions' probes on a submission's exported programs.
+
+It reads its request (JSON: the artifacts, base64) on stdin and writes one JSON line
+per event on stdout:
+
+    {"event": "start", "question": Q, "kind": "probe", "name": N}
+    {"event": "probe", "question": Q, "name": N, "outcome": {...}}
+    {"event": "done"}
+
+No student Python runs here: only the programs, after ``artifacts.verify``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import sys
+from typing import Any, TextIO
+
+from autograder._internal.declarations import clean_probes_in
+from autograder._internal.outcomes import guarded
+from autograder._internal.plain import to_json
+
+
+@dataclasses.dataclass(frozen=True)
+class CleanRequest:
+    """The artifacts of one submission and which probes to run on them."""
+
+    # question id -> target name -> the student stage's artifact event (variants or error)
+    artifacts: dict[str, dict[str, Any]]
+    # question id -> module name of its probes.py (imported before the job)
+    probes: dict[str, str]
+    probe_timeout: float = 30.0
+    # "QID/NAME" keys not to run again: done, or fatal, in an earlier attempt
+    skip: tuple[str, ...] = ()
+    # probe names to run (all when empty): a question's probes that depend on nothing changed are reused
+    only: tuple[str, ...] = ()
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> CleanRequest:
+        data = json.loads(text)
+        for key in ("skip", "only"):
+            data[key] = tuple(data.get(key, ()))
+        return cls(**data)
+
+
+def _emit(out: TextIO, event: dict[str, Any]) -> None:
+    out.write(to_json(event) + "\n")
+    out.flush()
+
+
+def run_request(request: CleanRequest, out: TextIO) -> None:
+    from autograder._internal.clean_stage.artifacts import Artifacts, decode_target
+
+    skip, only = set(request.skip), set(request.only)
+    for qid, module_name in request.probes.items():
+        payloads = request.artifacts.get(qid, {})
+        art = Artifacts({name: decode_target(name, payload) for name, payload in payloads.items()
+                         if type(payload) is dict})
+        for spec in clean_probes_in(sys.modules[module_name]):
+            key = f"{qid}/{spec.name}"
+            if key in skip or (only and key not in only):
+                continue
+            _emit(out, {"event": "start", "question": qid, "kind": "probe", "name": spec.name})
+            outcome = guarded(spec.function, art, timeout=min(spec.timeout, request.probe_timeout), x64=spec.x64)
+            _emit(out, {"event": "probe", "question": qid, "name": spec.name, "outcome": outcome.to_plain()})
+    _emit(out, {"event": "done"})
+
+
+def main() -> None:
+    request = CleanRequest.from_json(sys.stdin.read())
+    out = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    devnull = os.open(os.devnull, os.O_RDWR)
+    os.dup2(devnull, 0)
+    os.dup2(devnull, 1)
+    try:
+        run_request(request, out)
+    finally:
+        out.close()
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,117 @@
+"""Reading what a stage's worker sent: JSON lines, validated piece by piece, with every size bounded.
+
+Both stages write events (see their ``worker.py``); the grader reads them here. The
+sender is untrusted (the student stage runs the student's code), so a malformed line
+ends the reading and keeps what came before, and each event is checked for the exact
+shape it must have before anything reads it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from autograder._internal.cells import CellError
+from autograder._internal.outcomes import Outcome
+from autograder._internal.plain import NotPlainData, from_json
+
+MAX_EVENT_BYTES = 32 << 20
+MAX_ARTIFACT_CHARS = 12 << 20  # base64 of MAX_ARTIFACT_BYTES, with room
+MAX_VARIANTS = 64
+_NAME_LIMIT = 80
+
+
+def _name(value: Any) -> str | None:
+    return value if type(value) is str and 0 < len(value) <= _NAME_LIMIT else None
+
+
+@dataclasses.dataclass
+class StageReport:
+    """What one run of a stage's worker reported, parsed and validated."""
+
+    unreadable: str | None = None
+    loaded: bool = False
+    cell_errors: tuple[CellError, ...] = ()
+    # question -> target -> artifact payload (student stage)
+    artifacts: dict[str, dict[str, dict]] = dataclasses.field(default_factory=dict)
+    # question -> probe -> outcome
+    outcomes: dict[str, dict[str, Outcome]] = dataclasses.field(default_factory=dict)
+    manual: dict[str, dict[str, Outcome]] = dataclasses.field(default_factory=dict)
+    tampered: tuple[str, ...] = ()
+    finished: bool = False
+    # (question, name, kind) that had started and not finished when the worker stopped
+    in_flight: tuple[str, str, str] | None = None
+
+    @property
+    def done_keys(self) -> set[str]:
+        keys = {f"{q}/{n}" for q, names in self.outcomes.items() for n in names}
+        return keys | {f"{q}/{n}" for q, names in self.artifacts.items() for n in names}
+
+
+def _artifact(event: dict) -> dict:
+    """An artifact payload with only the fields and types the clean stage reads."""
+    if type(event.get("error")) is str:
+        return {"error": event["error"][:2000], "kind": str(event.get("kind", "export"))[:20]}
+    variants = []
+    raw_variants = event.get("variants")
+    for raw in raw_variants[:MAX_VARIANTS] if type(raw_variants) is list else []:
+        if type(raw) is not dict:
+            continue
+        variant = {"args": str(raw.get("args", "?"))[:200]}
+        if type(raw.get("error")) is str:
+            variant["error"] = raw["error"][:2000]
+        elif type(raw.get("data")) is str and len(raw["data"]) <= MAX_ARTIFACT_CHARS:
+            variant["data"] = raw["data"]
+            if type(raw.get("vjp_error")) is str:
+                variant["vjp_error"] = raw["vjp_error"][:2000]
+        else:
+            variant["error"] = "the exported program was too large or malformed"
+        variants.append(variant)
+    return {"variants": variants}
+
+
+def parse_events(text: str, *, student: bool) -> StageReport:
+    """Read a worker's events. In the student stage, nothing before "loaded" counts: until
+    then only the student's own code has run, and whatever it wrote is not a result."""
+    report = StageReport()
+    for line in text.splitlines():
+        if len(line) > MAX_EVENT_BYTES:
+            break
+        try:
+            event = from_json(line)
+        except (ValueError, NotPlainData, RecursionError):
+            break
+        if type(event) is not dict:
+            break
+        kind = event.get("event")
+        if student and not report.loaded:
+            if kind == "loaded" and type(event.get("cell_errors")) is list:
+                report.loaded = True
+                report.cell_errors = tuple(
+                    CellError(str(e.get("cell", "?"))[:40], str(e.get("message", ""))[:600])
+                    for e in event["cell_errors"][:200] if type(e) is dict)
+            elif kind == "unreadable" and type(event.get("message")) is str:
+                report.unreadable = event["message"][:600]
+                break
+            continue
+        question, name = _name(event.get("question")), _name(event.get("name"))
+        if kind == "done":
+            report.finished = True
+            break
+        if kind == "tampered" and type(event.get("findings")) is list:
+            report.tampered = tuple(str(f)[:300] for f in event["findings"][:20])
+        elif question is None or name is None:
+            continue
+        elif kind == "start":
+            report.in_flight = (question, name, "target" if event.get("kind") == "target" else "probe")
+        elif kind == "artifact" and student:
+            report.artifacts.setdefault(question, {})[name] = _artifact(event)
+            report.in_flight = None
+        elif kind == "probe":
+            report.outcomes.setdefault(question, {})[name] = Outcome.from_plain(event.get("outcome"))
+            report.in_flight = None
+        elif kind == "manual" and student:
+            report.manual.setdefault(question, {})[name] = Outcome.from_plain(event.get("outcome"))
+    if not student:
+        report.loaded = True
+    return report

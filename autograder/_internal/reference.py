@@ -1,0 +1,107 @@
+"""The reference solution's evidence: what every submission's probe values are judged against.
+
+The reference runs through the same two stages as a submission, as the full solution
+notebook (the tutorial with the reference answers), in trusted processes. Its clean
+stage writes jax's persistent compilation cache, which clean sandboxes then read:
+whatever a submission's programs share with the reference's is not compiled again.
+Computed once per version of the sources, and cached.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import os
+from pathlib import Path
+
+from autograder._internal.assignment import Assignment, Question
+from autograder._internal.errors import AssignmentError
+from autograder._internal.evidence import Evidence, Lane, gather
+from autograder._internal.outcomes import ProbeValues
+from autograder._internal.plain import NotPlainData, from_json, to_json
+from autograder._internal.sandbox import XLA_FLAGS, Limits, compilation_cache_env
+
+
+def cache_root() -> Path:
+    root = os.environ.get("AUTOGRADER_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "jax-autograder")
+    return Path(root)
+
+
+def compile_cache_dir() -> Path:
+    """The reference run's compilation cache (read-only for every sandbox)."""
+    return cache_root() / "xla"
+
+
+def _reference_cache_path(assignment: Assignment) -> Path:
+    """Where the reference evidence lives: keyed by jax's version and every source it depends on."""
+    digest = hashlib.sha256(f"{importlib.metadata.version('jax')}\0{XLA_FLAGS}".encode())
+    for path in (assignment.notebook_source, *(p for q in assignment.questions
+                                               for p in (q.targets_path, q.probes_path, q.reference_path,
+                                                         q.prompt_path))):
+        digest.update(path.read_bytes())
+    return cache_root() / f"reference-{assignment.name}-{digest.hexdigest()[:20]}.json"
+
+
+def reference_evidence(assignment: Assignment) -> Evidence:
+    """The reference's evidence for every question, computed (and cached) on first use."""
+    path = _reference_cache_path(assignment)
+    if path.is_file():
+        try:
+            return Evidence.from_plain(from_json(path.read_text()))
+        except (ValueError, TypeError, AttributeError, NotPlainData):
+            pass
+    evidence = _run_reference(assignment)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(f".{os.getpid()}.tmp")
+    partial.write_text(to_json(evidence.to_plain()))
+    partial.replace(path)
+    return evidence
+
+
+def reference_values(assignment: Assignment, questions: tuple[Question, ...] | None = None) -> dict[str, ProbeValues]:
+    """Question id -> the reference's probe values, as checks read them."""
+    evidence = reference_evidence(assignment)
+    return {q.id: ProbeValues(evidence.outcomes.get(q.id, {}), label="the reference")
+            for q in questions or assignment.questions}
+
+
+def _run_reference(assignment: Assignment) -> Evidence:
+    """Grade the solution notebook in trusted (unsandboxed) stages; ``AssignmentError`` if it fails."""
+    from autograder._internal.template import build_notebook, reference_answer
+
+    cache = compile_cache_dir()
+    cache.mkdir(parents=True, exist_ok=True)
+    lane = Lane.open(assignment, limits=Limits(timeout=900, probe_timeout=120), sandboxed=False,
+                     clean_env=compilation_cache_env(cache, read_only=False))
+    try:
+        evidence = gather(lane, assignment, assignment.questions, "solution.ipynb",
+                          build_notebook(assignment, reference_answer), Limits(timeout=900, probe_timeout=120))
+    finally:
+        lane.close()
+    if evidence.status != "graded" or evidence.cell_errors:
+        problems = [f"{e.label}: {e.message}" for e in evidence.cell_errors] or [evidence.message or evidence.status]
+        raise AssignmentError("the reference solution failed to run: " + "; ".join(problems))
+    expected = {q.id: _probe_names(q) for q in assignment.questions}
+    failed = [f"{qid}.{name}: {o.error}" for qid, probes in evidence.outcomes.items()
+              for name, o in probes.items() if not o.ok]
+    failed += [f"{qid}.{name}: no result" for qid, names in expected.items() for name in names
+               if name not in evidence.outcomes.get(qid, {})]
+    if failed:
+        raise AssignmentError("probes fail on the reference solution:\n  " + "\n  ".join(failed))
+    return evidence
+
+
+def _probe_names(question: Question) -> list[str]:
+    """The names of a question's probes of both stages (read from its files, not imported)."""
+    import ast
+
+    names = []
+    for path in (question.targets_path, question.probes_path):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.FunctionDef) and any(
+                    (isinstance(d, ast.Name) and d.id in ("probe", "student_probe"))
+                    or (isinstance(d, ast.Call) and isinstance(d.func, ast.Name)
+                        and d.func.id in ("probe", "student_probe")) for d in node.decorator_list):
+                names.append(node.name)
+    return names
