@@ -83,9 +83,10 @@ def _cmd_grade(args: argparse.Namespace) -> int:
 
 
 def _grade_single(assignment, args: argparse.Namespace, limits) -> int:
-    from autograder._internal.pipeline import grade_file
+    from autograder._internal.pipeline import check_readable, grade_file
     from autograder._internal.report import render_submission
 
+    check_readable(args.inputs[0])
     result = grade_file(assignment, args.inputs[0], questions=args.questions, limits=limits,
                         sandboxed=not args.unsafe_no_sandbox)
     if args.output == "json":
@@ -149,11 +150,12 @@ def _add_check(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from autograder._internal.pipeline import grade_file
-    from autograder._internal.sandbox import Limits
+    from autograder._internal.pipeline import check_readable, grade_file
     from autograder._internal.report import render_submission
+    from autograder._internal.sandbox import Limits
 
     assignment = load_assignment(args.assignment)
+    check_readable(args.submission)
     result = grade_file(assignment, args.submission, questions=args.questions,
                         limits=Limits(timeout=args.timeout), include_hidden=False)
     print(render_submission(result))

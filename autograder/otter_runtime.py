@@ -7,22 +7,28 @@ one call::
         from autograder.otter_runtime import run_check
         run_check("softplus", "test_softplus_moderate_inputs", env)
 
-``run_check`` runs the question's probes on the notebook's globals (``env``),
-in this process, once per state of the notebook (the other checks of the
-question reuse the outcomes), reads the reference probe values that were
-computed when the package was built, and calls the check function with
-``submission=`` and ``reference=`` as the grader would. A failed check raises
+``run_check`` gathers the question's evidence from the notebook's globals
+(``env``), in this process, once per state of the notebook (the other checks of
+the question reuse the outcomes): it exports the targets that the probes use
+(serialised and read back, as between the two stages of ``autograder grade``),
+runs the clean-stage probes on those programs and the student-stage probes on the
+globals, reads the reference probe values that were computed when the package was
+built, and calls the check function with ``submission=`` and ``reference=`` as the
+grader would. A failed check raises
 ``AssertionError`` (wrong answer) or ``StudentCodeError`` (the student's code
 could not produce a value), with the message ``autograder grade`` would show.
 
 The data sits next to the notebook, in one of two folders written by the package:
 
-- ``otter_checks/``: every probe, check and reference value (autograder zip only);
-- ``otter_public/``: the public checks, the probes they read and the reference
-  values they compare with (what students get).
+- ``otter_checks/``: every target, probe, check and reference value (autograder zip only);
+- ``otter_public/``: the targets (public by design), the public checks, the
+  clean-stage probes they read and the reference values they compare with (what
+  students get).
 
 Unlike ``autograder grade``, nothing here is isolated from the student's code:
-under otter the checks run in the kernel the submission controls.
+under otter both stages and the checks run in the kernel the submission controls,
+so a submission can change their outcome. This path is for feedback, not for marks
+that matter.
 """
 
 from __future__ import annotations
@@ -37,9 +43,11 @@ from pathlib import Path
 from typing import Any
 
 from autograder._internal.assignment import import_file
+from autograder._internal.clean_stage.artifacts import Artifacts, decode_target
+from autograder._internal.declarations import clean_probes_in, student_probes_in, targets_in
 from autograder._internal.errors import StudentCodeError
+from autograder._internal.outcomes import Outcome, ProbeValues, guarded
 from autograder._internal.plain import from_json, to_json
-from autograder._internal.probing import Outcome, ProbeValues, Submission, probes_in, run_probe
 
 #: Folders the package writes, most complete first.
 FULL_DATA = "otter_checks"
@@ -111,28 +119,51 @@ def _same(snapshot: dict[str, Any], env: Mapping[str, Any]) -> bool:
         name in env and env[name] is value for name, value in snapshot.items())
 
 
+class _ExportOnDemand(Artifacts):
+    """The clean stage's view of the programs, exporting each target the first time a probe uses it."""
+
+    def __init__(self, targets: dict, sub: Any, timeout: float):
+        super().__init__({})
+        self._specs, self._sub, self._timeout = targets, sub, timeout
+
+    def _target(self, name: str):
+        from autograder._internal.student_stage.exporting import export_target
+
+        if name not in self._targets and name in self._specs:
+            payload = from_json(to_json(export_target(self._specs[name], self._sub, timeout=self._timeout)))
+            self._targets[name] = decode_target(name, payload)
+        return super()._target(name)
+
+
 def probe_submission(data: Path, question_id: str, env: Mapping[str, Any]) -> ProbeValues:
-    """Run the question's probes on ``env`` (the notebook's globals), once per state of ``env``.
+    """Gather the question's evidence from ``env`` (the notebook's globals), once per state of ``env``.
 
     The outcomes are kept while every global name is bound to the same object:
     the checks of one ``grader.check`` share one run of the probes, and
     re-running a cell (which rebinds names, and IPython's ``_``/``_iN``) runs
     them again. Outcomes make the same round trip through JSON as the
-    sandboxed worker's, so the checks see exactly the data they see there.
+    sandboxed stages', so the checks see exactly the data they see there.
     """
+    from autograder._internal.student_stage.submission import Submission
+
     key = (id(env), str(data), question_id)
     cached = _PROBED.get(key)
     if cached is not None and _same(cached.snapshot, env):
         return cached.values
-    probes_path = _question_dir(data, question_id) / "probes.py"
-    specs = probes_in(import_file(probes_path, f"autograder_otter_probes_{question_id}"))
+    folder = _question_dir(data, question_id)
+    targets_module = import_file(folder / "targets.py", f"autograder_otter_targets_{question_id}")
+    probes_module = import_file(folder / "probes.py", f"autograder_otter_probes_{question_id}")
     sub = Submission(env)
     timeout = float(os.environ.get(PROBE_TIMEOUT_ENV) or PROBE_TIMEOUT)
+    art = _ExportOnDemand({spec.name: spec for spec in targets_in(targets_module)}, sub, timeout)
     outcomes = {}
     sink = io.StringIO()
     with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):  # the student's prints
-        for spec in specs:
-            outcome = run_probe(spec, sub, max_timeout=timeout)
+        for spec in clean_probes_in(probes_module):
+            outcome = guarded(spec.function, art, timeout=timeout, x64=spec.x64)
+            outcomes[spec.name] = Outcome.from_plain(from_json(to_json(outcome.to_plain())))
+        for spec in student_probes_in(targets_module):
+            outcome = guarded(spec.function, sub, timeout=timeout, x64=spec.x64)
             outcomes[spec.name] = Outcome.from_plain(from_json(to_json(outcome.to_plain())))
     values = ProbeValues(outcomes, label="your code")
     _PROBED[key] = _Probed(_snapshot(env), values)  # after the probes: they may have set globals

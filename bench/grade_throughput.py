@@ -65,7 +65,7 @@ def main() -> int:
     args = parser.parse_args()
 
     from autograder import load_assignment
-    from autograder._internal.grading import reference_values
+    from autograder._internal.reference import reference_values
     from autograder._internal.otter_package import build_package
 
     assignment = load_assignment("differentiability")

@@ -25,7 +25,7 @@ pytest.importorskip("otter", reason="otter-grader is not installed (pip install 
 
 from autograder._internal import otter_package  # noqa: E402
 from autograder._internal.errors import UsageError  # noqa: E402
-from autograder._internal.grading import grade_file  # noqa: E402
+from autograder._internal.pipeline import grade_file  # noqa: E402
 from autograder._internal.otter_package import (  # noqa: E402
     OTTER_IGNORE_TAG, build_package, master_notebook, project_requirements, prune_module)
 from autograder._internal.template import ANSWER_TAG, build_notebook, reference_answer, stub_answer  # noqa: E402
@@ -269,7 +269,7 @@ def test_every_check_is_one_otter_test_case_with_its_points_and_hidden_flag(assi
 
 @pytest.mark.slow
 def test_students_get_no_hidden_check_probe_or_reference_value(assignment, package):
-    from autograder._internal.grading import reference_values
+    from autograder._internal.reference import reference_values
 
     student = package.student_dir
     assert not (student / "otter_checks").exists()

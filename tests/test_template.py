@@ -36,7 +36,8 @@ def test_percent_parser_reads_markdown_code_and_placeholders():
 def test_the_untouched_template_runs_top_to_bottom_without_error(assignment, suffix):
     path = ROOT / "student_template" / f"{assignment.name}{suffix}"
     code = ("import sys, json; from pathlib import Path\n"
-            "from autograder._internal.loading import read_cells, execute_cells\n"
+            "from autograder._internal.cells import read_cells\n"
+            "from autograder._internal.student_stage.running import execute_cells\n"
             "_, errors = execute_cells(read_cells(Path(sys.argv[1])))\n"
             "print(json.dumps([e.to_plain() for e in errors]))")
     result = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True,

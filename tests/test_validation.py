@@ -56,7 +56,7 @@ def test_answers_that_do_nothing_earn_nothing(assignment, tmp_path, kind):
     """No check passes vacuously: functions that return their input (or objects that claim to be
     equal to anything) earn no point in any question, negative checks ("uses no loop",
     "does not call autodiff") included."""
-    from autograder._internal.grading import grade_file
+    from autograder._internal.pipeline import grade_file
 
     lines = ["class Liar:",
              "    def __eq__(self, other): return True",

@@ -1,27 +1,27 @@
-"""Grading a whole class: sandboxed workers in parallel, judged here, stored as they come."""
+"""Grading a whole class: a runner gathers evidence, this process judges it and stores it as it comes."""
 
 from __future__ import annotations
 
 import dataclasses
 import importlib.metadata
 import os
-import queue
 import shutil
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from autograder._internal.assignment import Assignment
 from autograder._internal.discovery import Found, discover
+from autograder._internal.errors import UsageError
+from autograder._internal.evidence import Evidence
 from autograder._internal.export import write_outputs
 from autograder._internal.gradebook import Gradebook
-from autograder._internal.grading import (WorkerReport, judge, probe_request, probe_with_retries,
-                                          reference_values, sandbox_environment)
-from autograder._internal.loading import read_cells
-from autograder._internal.errors import UsageError
-from autograder._internal.sandbox import Limits, Slot, bwrap_path
+from autograder._internal.intake import SubmissionProblem, read_submission
+from autograder._internal.judging import judge_evidence
+from autograder._internal.reference import compile_cache_dir, reference_values
+from autograder._internal.runner import LocalRunner, Runner, WorkItem
+from autograder._internal.sandbox import Limits, bwrap_path
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,24 +45,24 @@ class Progress:
     last: str = ""
 
 
-def _precheck(found: Found) -> WorkerReport | None:
-    """A report for submissions that cannot even be read, so no worker is spent on them."""
+def _work_item(found: Found) -> WorkItem | Evidence:
+    """The submission's work item, or the evidence of why it cannot be graded at all."""
     if found.path is None:
-        return WorkerReport(status="error", message=found.problem)
+        return Evidence("error", found.problem)
     try:
-        read_cells(found.path)
-    except UsageError as exc:
-        return WorkerReport(status="error", message=str(exc))
-    return None
+        return WorkItem(found.id, found.path.name, read_submission(found.path))
+    except SubmissionProblem as exc:
+        return Evidence("error", str(exc))
 
 
 def grade_class(assignment: Assignment, inputs: list[Path], out_dir: Path, *, jobs: int | None = None,
                 db_path: Path | None = None, force: bool = False, limits: Limits = Limits(),
-                sandboxed: bool = True, on_progress: Callable[[Progress], None] | None = None) -> ClassSummary:
+                sandboxed: bool = True, runner: Runner | None = None,
+                on_progress: Callable[[Progress], None] | None = None) -> ClassSummary:
     """Grade every submission found in ``inputs`` into ``out_dir`` (grades.csv, results.json,
     feedback/) and the gradebook, skipping those already graded with the same content and checks."""
     started = time.monotonic()
-    if sandboxed:
+    if sandboxed and runner is None:
         bwrap_path()  # fail early, with install instructions, where bubblewrap is missing
     out_dir = Path(out_dir)
     db_path = Path(db_path) if db_path else out_dir / "gradebook.sqlite"
@@ -81,13 +81,13 @@ def grade_class(assignment: Assignment, inputs: list[Path], out_dir: Path, *, jo
                                      sandboxed=sandboxed)
         todo = [f for f in found if force or not gradebook.is_current(f.id, f.content_hash, checks_hash)]
         skipped = len(found) - len(todo)
-        reference = reference_values(assignment)
+        reference = reference_values(assignment)  # first: the reference run fills the compile cache
         graded = 0
         interrupted = False
 
-        def store(found_one: Found, report: WorkerReport) -> None:
+        def store(found_one: Found, evidence: Evidence) -> None:
             nonlocal graded
-            result = judge(assignment, assignment.questions, report, reference, found_one.id)
+            result = judge_evidence(assignment.questions, evidence, reference, found_one.id)
             gradebook.save(result, source=str(found_one.path or found_one.problem),
                            content_hash=found_one.content_hash, checks_hash=checks_hash, run_id=run_id)
             graded += 1
@@ -96,19 +96,26 @@ def grade_class(assignment: Assignment, inputs: list[Path], out_dir: Path, *, jo
 
         if on_progress:
             on_progress(Progress(0, len(todo), time.monotonic() - started))
+        own_runner = runner is None
+        if own_runner:
+            runner = LocalRunner(assignment, jobs=jobs or os.cpu_count() or 1, limits=limits, sandboxed=sandboxed,
+                                 cache_dir=compile_cache_dir())
         try:
-            runnable = []
+            items, by_item = [], {}
             for found_one in todo:
-                early = _precheck(found_one)
-                if early is not None:
-                    store(found_one, early)
+                item = _work_item(found_one)
+                if isinstance(item, Evidence):
+                    store(found_one, item)
                 else:
-                    runnable.append(found_one)
-            for found_one, report in _run_workers(assignment, runnable, scratch, jobs=jobs or os.cpu_count() or 1,
-                                                  limits=limits, sandboxed=sandboxed):
-                store(found_one, report)
+                    items.append(item)
+                    by_item[item.id] = found_one
+            for item, evidence in runner.run(items):
+                store(by_item[item.id], evidence)
         except KeyboardInterrupt:
             interrupted = True
+        finally:
+            if own_runner:
+                runner.close()
         gradebook.finish_run(run_id, graded=graded, skipped=skipped)
         results = gradebook.results([f.id for f in found])
         write_outputs(out_dir, assignment=assignment.name, question_ids=[q.id for q in assignment.questions],
@@ -119,53 +126,3 @@ def grade_class(assignment: Assignment, inputs: list[Path], out_dir: Path, *, jo
         if gradebook is not None:
             gradebook.close()
         shutil.rmtree(scratch, ignore_errors=True)
-
-
-def _run_workers(assignment: Assignment, submissions: list[Found], scratch: Path, *, jobs: int, limits: Limits,
-                 sandboxed: bool):
-    """Yield (submission, report) as workers finish; ``jobs`` sandboxes grade in parallel."""
-    if not submissions:
-        return
-    pending: queue.Queue[Found] = queue.Queue()
-    for item in submissions:
-        pending.put(item)
-    finished: queue.Queue[tuple[Found, WorkerReport]] = queue.Queue()
-    probe_files = probe_request(assignment, assignment.questions, Path("-")).probe_files
-    env, cache_dir = sandbox_environment()
-    stop = threading.Event()
-    work_root = scratch / "sandboxes"
-    work_root.mkdir()
-    if sandboxed and os.geteuid() == 0:
-        os.chmod(scratch, 0o755)
-        os.chmod(work_root, 0o755)
-
-    def serve() -> None:
-        slot = Slot(probe_files=probe_files, work_root=work_root, limits=limits, sandboxed=sandboxed,
-                    env=env, cache_dir=cache_dir)
-        try:
-            while not stop.is_set():
-                try:
-                    item = pending.get_nowait()
-                except queue.Empty:
-                    return
-                request = probe_request(assignment, assignment.questions, item.path.resolve(),
-                                        probe_timeout=limits.probe_timeout)
-                try:
-                    report = probe_with_retries(lambda req: slot.run(req, item.path), request)
-                except Exception as exc:  # noqa: BLE001 - a broken sandbox must not stop the class
-                    slot.stop()
-                    report = WorkerReport(status="error", message=f"grading failed: {exc}")
-                finished.put((item, report))
-        finally:
-            slot.stop()
-
-    threads = [threading.Thread(target=serve, daemon=True) for _ in range(min(jobs, len(submissions)))]
-    for thread in threads:
-        thread.start()
-    try:
-        for _ in submissions:
-            yield finished.get()
-    finally:
-        stop.set()
-        for thread in threads:
-            thread.join(timeout=5)

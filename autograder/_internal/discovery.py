@@ -13,7 +13,7 @@ import zipfile
 from pathlib import Path, PurePosixPath
 
 from autograder._internal.errors import UsageError
-from autograder._internal.loading import SUBMISSION_SUFFIXES
+from autograder._internal.cells import SUBMISSION_SUFFIXES
 
 _MAX_UNZIPPED = 50 << 20  # bytes of submission files taken from one archive
 _IGNORED = ("__MACOSX", ".ipynb_checkpoints", "__pycache__")

@@ -4,8 +4,8 @@
 
     source/NAME.ipynb         the otter master notebook (generated; never edit it)
     source/autograder/        the project's check framework (students and zip)
-    source/otter_public/      public checks, the probes they read, their reference values
-    source/otter_checks/      every probe, check and reference value (zip only)
+    source/otter_public/      targets, public checks, the clean probes they read, their reference values
+    source/otter_checks/      every target, probe, check and reference value (zip only)
     student/NAME.ipynb        what students get, with the files they need beside it
     autograder/               otter's autograder folder (solutions notebook: instructors only)
     NAME-autograder.zip       the zip to upload to Gradescope
@@ -15,10 +15,11 @@ Every check becomes one otter test case (exception-based format) that calls
 question's ``checks.py``. ``files:`` in the assignment config reach both the
 student folder and the zip, ``autograder_files:`` only the zip: hidden checks,
 the probes only they read and the reference values only they compare with go
-to ``otter_checks/`` (``autograder_files``); students get ``otter_public/``,
-whose modules are pruned copies of ``probes.py`` and ``checks.py`` holding the
-public checks and what they need, found by running each public check against
-the reference values through a recording mapping.
+to ``otter_checks/`` (``autograder_files``); students get ``otter_public/``:
+the question's ``targets.py`` (public by design: shapes and forms, no inputs) and
+pruned copies of ``probes.py`` and ``checks.py`` holding the public checks and what
+they need, found by running each public check against the reference values through
+a recording mapping.
 """
 
 from __future__ import annotations
@@ -40,8 +41,9 @@ from typing import Any
 
 from autograder._internal.assignment import PROJECT_ROOT, Assignment, CheckSpec, Question, import_file
 from autograder._internal.errors import AssignmentError, StudentCodeError, UsageError
+from autograder._internal.declarations import clean_probes_in, student_probes_in
+from autograder._internal.outcomes import Outcome, ProbeValues
 from autograder._internal.plain import from_json, to_json
-from autograder._internal.probing import Outcome, ProbeValues, probes_in
 from autograder._internal.template import ANSWER_TAG, build_notebook, stub_answer
 from autograder.otter_runtime import FULL_DATA, MANIFEST, PUBLIC_DATA, REFERENCE_FILE, call_check
 
@@ -303,6 +305,7 @@ def support_files(assignment: Assignment, reference: dict[str, ProbeValues]) -> 
         specs = check_specs(question)
         full_checks[question.id] = list(specs)
         folder = f"{FULL_DATA}/{question.id}"
+        files[f"{folder}/targets.py"] = question.targets_path.read_text(encoding="utf-8")
         files[f"{folder}/probes.py"] = question.probes_path.read_text(encoding="utf-8")
         files[f"{folder}/checks.py"] = question.checks_path.read_text(encoding="utf-8")
         files[f"{folder}/{REFERENCE_FILE}"] = _reference_json(question, values, list(values))
@@ -312,8 +315,12 @@ def support_files(assignment: Assignment, reference: dict[str, ProbeValues]) -> 
         public_checks[question.id] = [c for c in specs if not c.hidden]
         relative = question.directory.relative_to(assignment.directory.parent.parent)
         folder = f"{PUBLIC_DATA}/{question.id}"
+        student_side = {spec.name for spec in student_probes_in(
+            import_file(question.targets_path, f"autograder_package_targets_{question.id}"))}
+        files[f"{folder}/targets.py"] = question.targets_path.read_text(encoding="utf-8")
         files[f"{folder}/probes.py"] = prune_module(
-            question.probes_path.read_text(encoding="utf-8"), set(part.probes), f"{relative}/probes.py")
+            question.probes_path.read_text(encoding="utf-8"), set(part.probes) - student_side,
+            f"{relative}/probes.py")
         files[f"{folder}/checks.py"] = prune_module(
             question.checks_path.read_text(encoding="utf-8"), set(part.checks), f"{relative}/checks.py")
         files[f"{folder}/{REFERENCE_FILE}"] = _reference_json(question, values, part.reference)
@@ -339,6 +346,7 @@ def verify_public_files(assignment: Assignment, data: Path, reference: dict[str,
             continue
         checks = import_file(folder / "checks.py", f"autograder_public_checks_{question.id}")
         probes = import_file(folder / "probes.py", f"autograder_public_probes_{question.id}")
+        targets = import_file(folder / "targets.py", f"autograder_public_targets_{question.id}")
         present = {name for name in vars(checks) if name.startswith("test_") and callable(getattr(checks, name))}
         if present & hidden:
             raise AssignmentError(f"the public checks of {question.id} use hidden checks "
@@ -348,7 +356,7 @@ def verify_public_files(assignment: Assignment, data: Path, reference: dict[str,
         encoded = from_json((folder / REFERENCE_FILE).read_text(encoding="utf-8"))
         values = ProbeValues({n: Outcome.from_plain(v) for n, v in encoded["outcomes"].items()},
                              label="the public reference values")
-        declared = {spec.name for spec in probes_in(probes)}
+        declared = {spec.name for spec in (*clean_probes_in(probes), *student_probes_in(targets))}
         for name in public:
             submission = RecordingValues(reference[question.id], "the reference (as a submission)")
             try:
@@ -624,7 +632,7 @@ def build_package(assignment: Assignment, out: Path, *, run_tests: bool = True,
     With ``run_tests``, otter grades the solutions notebook with the zip and
     fails unless it gets full marks (one full run of the notebook).
     """
-    from autograder._internal.grading import reference_values
+    from autograder._internal.reference import reference_values
 
     require_otter()
     out = Path(out).resolve()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from autograder._internal.assignment import Assignment
-from autograder._internal.cells import SUBMISSION_SUFFIXES
+from autograder._internal.cells import SUBMISSION_SUFFIXES, parse_cells
 from autograder._internal.errors import UsageError
 from autograder._internal.evidence import Evidence, Lane, gather
 from autograder._internal.intake import SubmissionProblem, read_submission
@@ -17,6 +17,20 @@ from autograder._internal.judging import judge_evidence
 from autograder._internal.reference import compile_cache_dir, reference_values
 from autograder._internal.results import SubmissionResult
 from autograder._internal.sandbox import Limits, bwrap_path
+
+
+def check_readable(path: Path) -> None:
+    """``UsageError`` if ``path`` is not a submission file at all (for a file a user names directly;
+    a class's unreadable files become ``error`` results instead)."""
+    path = Path(path)
+    if not path.is_file():
+        raise UsageError(f"submission {str(path)!r} does not exist (expected a .py or .ipynb file)")
+    if path.suffix not in SUBMISSION_SUFFIXES:
+        raise UsageError(f"submission {path.name!r} is not a .py or .ipynb file")
+    try:
+        parse_cells(path.name, read_submission(path))
+    except SubmissionProblem as exc:
+        raise UsageError(str(exc)) from None
 
 
 def grade_file(assignment: Assignment, path: Path, *, questions: list[str] | None = None,

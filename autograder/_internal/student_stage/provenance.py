@@ -1,11 +1,17 @@
 """Whether the value a function returns is computed by JAX's autodiff: data flow in its trace.
 
 jax marks every operation that a transformation produced (``jvp``, ``transpose``) in its
-name stack. Walking back from a traced function's outputs through the operations they
-depend on (nested jaxprs included) finds whether any of them came from autodiff. A
-derivative written by hand has none; a ``jax.grad`` call whose result is thrown away
-is not on the path from the outputs, so it does not count either. ``jax.named_scope``
-cannot fake it: scopes and transformations are different kinds of name-stack entry.
+name stack. Two tests, on the traced function:
+
+1. walking back from the outputs through the operations they depend on (nested jaxprs
+   included) must reach one that autodiff produced: a derivative written by hand has
+   none, and a ``jax.grad`` call whose result is thrown away is not on the path;
+2. perturbing what those operations produce must change the outputs: a ``jax.grad``
+   term multiplied by zero and added to a hand-written derivative is on the path, but
+   does not matter.
+
+``jax.named_scope`` cannot fake either: scopes and transformations are different kinds
+of name-stack entry.
 
 This runs in the student stage, so its evidence is advisory: a submission that
 rewrites jax's internals could forge it (the grader's tamper check looks for that).
@@ -56,14 +62,59 @@ def _autodiff_on_output_path(jaxpr: Any, outputs: list[Any] | None = None) -> bo
     return False
 
 
+def _is_autodiff(eqn: Any) -> bool:
+    return bool(_transforms(eqn) & AUTODIFF_TRANSFORMS)
+
+
+_CALLS = ("pjit", "jit", "closed_call", "core_call")
+
+
+def _evaluate(jaxpr: Any, consts: list, args: list, perturb: bool) -> list:
+    """``jax.core.eval_jaxpr``, scaling what autodiff's operations produce by 1 + 2^-10 when ``perturb``."""
+    import jax.numpy as jnp
+    from jax.extend.core import Literal
+
+    env: dict = {}
+
+    def read(var: Any) -> Any:
+        return var.val if isinstance(var, Literal) else env[var]
+
+    env.update(zip(jaxpr.constvars, consts))
+    env.update(zip(jaxpr.invars, args))
+    for eqn in jaxpr.eqns:
+        values = [read(v) for v in eqn.invars]
+        if eqn.primitive.name in _CALLS and not (perturb and _is_autodiff(eqn)) and "jaxpr" in eqn.params:
+            inner = eqn.params["jaxpr"]
+            outputs = _evaluate(inner.jaxpr, inner.consts, values, perturb)
+        else:
+            result = eqn.primitive.bind(*values, **eqn.primitive.get_bind_params(eqn.params))
+            outputs = list(result) if eqn.primitive.multiple_results else [result]
+            if perturb and _is_autodiff(eqn):
+                outputs = [o * (1 + 2.0 ** -10) if jnp.issubdtype(jnp.result_type(o), jnp.inexact) else o
+                           for o in outputs]
+        env.update(zip(eqn.outvars, outputs))
+    return [read(v) for v in jaxpr.outvars]
+
+
 def uses_autodiff(fn: Callable, *args: Any) -> bool:
     """Whether what ``fn(*args)`` returns is computed by JAX autodiff (grad, jacfwd, hessian, vjp, ...).
 
     Raises whatever tracing ``fn`` raises (code that cannot be traced cannot be judged here).
+    Pick ``args`` where the derivative is not zero.
     """
     import jax
+    import numpy as np
 
-    return _autodiff_on_output_path(jax.make_jaxpr(fn)(*args).jaxpr)
+    closed = jax.make_jaxpr(fn)(*args)
+    if not _autodiff_on_output_path(closed.jaxpr):
+        return False
+    flat = jax.tree_util.tree_leaves(args)
+    both = jax.jit(lambda *a: (_evaluate(closed.jaxpr, closed.consts, list(a), False),
+                               _evaluate(closed.jaxpr, closed.consts, list(a), True)))(*flat)
+    plain, perturbed = (np.asarray(x, np.float64) for x in
+                        (np.concatenate([np.ravel(v) for v in both[0]] or [np.zeros(0)]),
+                         np.concatenate([np.ravel(v) for v in both[1]] or [np.zeros(0)])))
+    return bool(np.any(np.abs(perturbed - plain) > 1e-6 * np.abs(plain)))
 
 
 def primitive_counts(fn: Callable, *args: Any, **kwargs: Any) -> dict[str, int]:

@@ -1,11 +1,12 @@
-"""Loading submissions: cells run in order, a failing cell costs only itself."""
+"""Cells: parsing submissions (never running them) and running them in the student stage."""
 
 import json
 
 import pytest
 
 from autograder import UsageError
-from autograder._internal.loading import execute_cells, read_cells
+from autograder._internal.cells import UnreadableSubmission, parse_cells, read_cells
+from autograder._internal.student_stage.running import execute_cells
 
 
 def notebook(path, *sources, kind="code"):
@@ -48,15 +49,32 @@ def test_a_py_file_with_a_syntax_error_defines_nothing(tmp_path):
     assert "line 2" in errors[0].message
 
 
+def test_code_too_deeply_nested_to_compile_is_an_error_of_its_cell():
+    namespace, errors = execute_cells(parse_cells("s.py", "x = " + "[" * 5000 + "]" * 5000))
+    assert "x" not in namespace and errors and errors[0].label == "file"
+
+
 @pytest.mark.parametrize("name,content,expected", [
     ("missing.py", None, "does not exist"),
     ("s.txt", "x", "not a .py or .ipynb"),
     ("s.ipynb", "{not json", "not a valid Jupyter notebook"),
     ("s.ipynb", '{"metadata": {}}', "not a valid Jupyter notebook"),
 ])
-def test_unreadable_submissions_are_usage_errors_that_say_what_is_wrong(tmp_path, name, content, expected):
+def test_unreadable_files_are_usage_errors_that_say_what_is_wrong(tmp_path, name, content, expected):
     path = tmp_path / name
     if content is not None:
         path.write_text(content)
     with pytest.raises(UsageError, match=expected):
         read_cells(path)
+
+
+@pytest.mark.parametrize("text", [
+    '{"cells": ' + "[" * 100_000 + "]" * 100_000 + "}",  # nesting deeper than the JSON parser recurses
+    '{"cells": [{"cell_type": "code", "source": {"not": "text"}}]}',
+    '{"cells": [{"cell_type": "code", "source": ["a", 1]}]}',
+    '{"cells": "everything"}',
+    "[]",
+])
+def test_malformed_notebooks_are_unreadable_not_crashes(text):
+    with pytest.raises(UnreadableSubmission):
+        parse_cells("s.ipynb", text)

@@ -1,24 +1,19 @@
-"""Probes: every way student code can fail becomes a one-line outcome, never an exception."""
+"""Outcomes: every way student code can fail becomes a one-line outcome, never an exception."""
 
 import jax.numpy as jnp
 import pytest
 
-from autograder import ProbeFailure, StudentCodeError, probe
-from autograder._internal.probing import Outcome, ProbeValues, Submission, run_probe
+from autograder import ProbeFailure, StudentCodeError
+from autograder._internal.outcomes import Outcome, ProbeValues, guarded
+from autograder._internal.student_stage.submission import Submission
 
 
-@probe
 def calls_f(sub):
     return sub.array(sub.function("f")(jnp.arange(3.0)), "f(x)")
 
 
-@probe(timeout=0.5)
-def calls_f_slowly(sub):
-    return sub.number(sub.function("f")(1.0), "f(1.0)")
-
-
-def outcome(spec, **names):
-    return run_probe(spec.__autograder_probe__, Submission(names))
+def outcome(probe_function, timeout=5.0, **names):
+    return guarded(probe_function, Submission(names), timeout=timeout)
 
 
 def test_a_correct_function_gives_its_value():
@@ -50,7 +45,7 @@ def test_an_endless_function_times_out():
         while True:
             pass
 
-    result = outcome(calls_f_slowly, f=f)
+    result = outcome(lambda sub: sub.function("f")(1.0), timeout=0.3, f=f)
     assert result.kind == "timeout"
 
 
@@ -61,6 +56,17 @@ def test_sys_exit_inside_a_function_is_an_error_not_an_exit():
     assert result.kind == "exception" and "SystemExit" in result.error
 
 
+def test_an_exception_whose_str_breaks_is_still_described():
+    class Nasty(Exception):
+        def __str__(self):
+            raise RuntimeError("no")
+
+    def f(x):
+        raise Nasty()
+
+    assert outcome(calls_f, f=f).error.startswith("`f` raised Nasty")
+
+
 def test_reading_a_failed_probe_raises_the_student_facing_message():
     values = ProbeValues({"good": Outcome(value=1.0), "bad": Outcome(error="`f` raised KeyError", kind="exception")})
     assert values["good"] == 1.0
@@ -68,6 +74,18 @@ def test_reading_a_failed_probe_raises_the_student_facing_message():
         values["bad"]
     with pytest.raises(StudentCodeError, match="stopped before"):
         values["never_ran"]
+
+
+def test_a_probe_that_is_wrong_is_a_grading_error_not_the_students():
+    values = ProbeValues({"p": Outcome(error="the grader asked for shapes it did not declare", kind="grader")})
+    with pytest.raises(RuntimeError):
+        values["p"]
+
+
+def test_outcomes_from_a_worker_keep_only_known_kinds():
+    assert Outcome.from_plain({"error": "x", "kind": "no-such-kind"}).kind == "crashed"
+    assert Outcome.from_plain({"value": [1, 2]}).value == [1, 2]
+    assert Outcome.from_plain({"value": 1, "extra": 2}).kind == "crashed"
 
 
 def test_probe_failure_is_public_for_probe_authors():

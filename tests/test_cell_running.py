@@ -4,9 +4,10 @@ import json
 from pathlib import Path
 
 from autograder._internal.assignment import load_assignment
-from autograder._internal.cell_selection import cell_digest, cell_names, select_cells
-from autograder._internal.grading import probe_request
-from autograder._internal.loading import Cell, execute_cells, read_cells
+from autograder._internal.cells import Cell, cell_digest, cell_names, read_cells
+from autograder._internal.evidence import student_request
+from autograder._internal.sandbox import Limits
+from autograder._internal.student_stage.running import execute_cells, select_cells
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "student_template" / "differentiability.ipynb"
@@ -74,7 +75,7 @@ def test_the_template_keeps_its_imports_and_answers_and_an_answer_using_the_tuto
     norm_cell["source"] = "def norm(x):\n    return jnp.sqrt(jnp.sum(x * x)) + 0 * vector_fun(x)[0]\n"
     path = tmp_path / "submission.ipynb"
     path.write_text(json.dumps(notebook))
-    request = probe_request(assignment, assignment.questions, path)
+    request = student_request(assignment, assignment.questions, path.name, path.read_text(), Limits())
     all_cells = read_cells(path)
     selected = select_cells(all_cells, request.tutorial_cells, request.answer_names)
     assert len(selected) < len(all_cells) // 2

@@ -1,0 +1,98 @@
+"""The runner seam: where a class's submissions turn into evidence, on this machine or elsewhere.
+
+A runner takes self-contained work items (a submission's id, file name and text) and
+yields each one's ``Evidence`` as it is finished. Judging and the gradebook stay with
+the caller, in the trusted process. ``LocalRunner`` grades on this machine, in
+``jobs`` lanes of sandboxes; ``dask_runner.DaskRunner`` sends the same work to a
+Dask cluster.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import queue
+import threading
+from collections.abc import Iterable, Iterator
+from typing import Protocol
+
+from autograder._internal.assignment import Assignment
+from autograder._internal.evidence import Evidence, Lane, gather
+from autograder._internal.sandbox import Limits
+
+
+@dataclasses.dataclass(frozen=True)
+class WorkItem:
+    """One submission to grade: everything a worker needs, with no path of this machine in it."""
+
+    id: str
+    name: str  # the file name the student stage sees (.py or .ipynb)
+    text: str
+
+    @property
+    def content_hash(self) -> str:
+        return hashlib.sha256(self.text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class Runner(Protocol):
+    def run(self, items: Iterable[WorkItem]) -> Iterator[tuple[WorkItem, Evidence]]:
+        """Each item with its evidence, in the order they finish."""
+        ...
+
+    def close(self) -> None:
+        ...
+
+
+class LocalRunner:
+    """Grades on this machine: ``jobs`` lanes (a student and a clean sandbox each), one thread each."""
+
+    def __init__(self, assignment: Assignment, *, jobs: int, limits: Limits, sandboxed: bool = True,
+                 cache_dir=None):
+        self.assignment = assignment
+        self.jobs = max(1, jobs)
+        self.limits = limits
+        self.sandboxed = sandboxed
+        self.cache_dir = cache_dir
+
+    def run(self, items: Iterable[WorkItem]) -> Iterator[tuple[WorkItem, Evidence]]:
+        items = list(items)
+        if not items:
+            return
+        pending: queue.Queue[WorkItem] = queue.Queue()
+        for item in items:
+            pending.put(item)
+        finished: queue.Queue[tuple[WorkItem, Evidence]] = queue.Queue()
+        stop = threading.Event()
+
+        def serve() -> None:
+            lane = Lane.open(self.assignment, limits=self.limits, sandboxed=self.sandboxed,
+                             cache_dir=self.cache_dir)
+            try:
+                while not stop.is_set():
+                    try:
+                        item = pending.get_nowait()
+                    except queue.Empty:
+                        return
+                    try:
+                        evidence = gather(lane, self.assignment, self.assignment.questions, item.name, item.text,
+                                          self.limits)
+                    except Exception as exc:  # noqa: BLE001 - a broken sandbox must not stop the class
+                        lane.close()
+                        evidence = Evidence("error", f"grading failed: {exc}")
+                    finished.put((item, evidence))
+            finally:
+                lane.close()
+
+        threads = [threading.Thread(target=serve, daemon=True) for _ in range(min(self.jobs, len(items)))]
+        for thread in threads:
+            thread.start()
+        try:
+            for _ in items:
+                yield finished.get()
+        finally:
+            stop.set()
+            for thread in threads:
+                thread.join(timeout=5)
+
+    def close(self) -> None:
+        pass
