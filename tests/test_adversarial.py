@@ -1,15 +1,21 @@
-"""The adversarial suite: hostile submissions graded in one run with honest ones.
+"""The adversarial suite: hostile submissions graded in one sandboxed run with honest ones.
 
-Each hostile file in ``adversarial/`` is combined with the reference answer of Q1
-(softplus). A hostile submission must earn no point it did not earn honestly: at
-most Q1's points, nothing elsewhere. It must leak nothing (no hidden check, no
-reference code in anything it hands in), reach no network, plant no file outside
-its sandbox, and the honest submissions of the same run must be graded right.
+Each hostile file in ``adversarial/`` is combined with an honest answer (the reference
+answer of Q1, softplus). Its header says what the attack is and may name its honest twin
+(``# TWIN: twins/NAME.py``: the same code without the trick, combined with the same honest
+answer): a hostile submission earns, question by question, no more than its twin, whose own
+points come from the same run. A file may ask to be a notebook (``# FORMAT: ipynb``, cells
+split at ``# %%``). Nothing may leak (no hidden input, reference code, compilation cache or
+host environment variable reaches what a student sees), reach the network, plant a file
+outside its sandbox, or reach another job; and the honest submissions of the same run,
+including ten graded right after a survivor that haunts its sandbox, are graded right.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import re
 import socket
 import sqlite3
 import threading
@@ -18,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from autograder._internal.bulk import grade_class
+from autograder._internal.reference import compile_cache_dir
 from autograder._internal.sandbox import Limits
 from conftest import ROOT, needs_bwrap
 
@@ -25,6 +32,9 @@ pytestmark = [pytest.mark.slow, needs_bwrap]
 
 HOSTILE_DIR = ROOT / "tests" / "adversarial"
 HONEST_QID = "softplus"
+RACES = 10
+LIMITS = Limits(timeout=40, probe_timeout=5)
+CANARY = "grader-secret-canary-8c41f0"
 
 
 class LoopbackServer:
@@ -56,32 +66,61 @@ class LoopbackServer:
         self.sock.close()
 
 
-def hostile_source(path: Path, honest: str, port: int) -> str:
+def header(path: Path, key: str) -> str | None:
+    match = re.search(rf"^# {key}: (.+)$", path.read_text(), re.MULTILINE)
+    return match.group(1).strip() if match else None
+
+
+def build(path: Path, honest: str, port: int, target: Path) -> Path:
+    """Write the submission made of ``path``'s attack and the honest answer, as .py or .ipynb."""
     attack = path.read_text().replace("@PORT@", str(port))
-    return f"{honest}\n\n{attack}\n" if "POSTLUDE = True" in attack else f"{attack}\n\n{honest}\n"
+    if header(path, "FORMAT") == "ipynb":
+        sources = [honest] + [cell.strip("\n") for cell in re.split(r"^# %%$", attack, flags=re.MULTILINE)]
+        cells = [{"cell_type": "code", "metadata": {}, "source": s, "outputs": [], "execution_count": None}
+                 for s in sources]
+        out = target.with_suffix(".ipynb")
+        out.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+        return out
+    out = target.with_suffix(".py")
+    out.write_text(f"{honest}\n\n{attack}\n" if "POSTLUDE = True" in attack else f"{attack}\n\n{honest}\n")
+    return out
+
+
+def hostile_files():
+    return sorted(p for p in HOSTILE_DIR.glob("*.py") if p.stem != "detector")
 
 
 @pytest.fixture(scope="module")
 def graded(assignment, tmp_path_factory):
-    """Grade every hostile file and two honest submissions in one sandboxed run."""
+    """Grade every hostile file, their twins, the races and the honest submissions in one run."""
     server = LoopbackServer()
     class_dir = tmp_path_factory.mktemp("class")
     out_dir = tmp_path_factory.mktemp("out")
     honest = assignment.question(HONEST_QID).reference_path.read_text()
-    for path in sorted(HOSTILE_DIR.glob("*.py")):
-        (class_dir / path.name).write_text(hostile_source(path, honest, server.port))
     reference_all = "\n\n".join(q.reference_path.read_text() for q in assignment.questions)
+    for path in hostile_files():
+        build(path, honest, server.port, class_dir / path.stem)
+    for path in sorted((HOSTILE_DIR / "twins").glob("*.py")):
+        build(path, honest, server.port, class_dir / f"twin_{path.stem}")
+    for race in range(1, RACES + 1):  # a survivor, then the next jobs of the same sandboxes
+        build(HOSTILE_DIR / "survivor.py", honest, server.port, class_dir / f"race{race:02d}_a_survivor")
+        honest_next = reference_all if race <= 2 else honest
+        (class_dir / f"race{race:02d}_b_honest.py").write_text(honest_next)
+        build(HOSTILE_DIR / "detector.py", honest, server.port, class_dir / f"race{race:02d}_c_detector")
     (class_dir / "honest_full.py").write_text(reference_all)
     (class_dir / "honest_only_softplus.py").write_text(honest)
     (class_dir / "zz_honest_after_everything.py").write_text(reference_all)
     before = sorted(p.name for p in class_dir.iterdir())
+    os.environ["AUTOGRADER_TEST_CANARY"] = CANARY  # in the grader's environment: must reach no sandbox
     try:
-        grade_class(assignment, [class_dir], out_dir, jobs=2, force=True,
-                    limits=Limits(timeout=40, probe_timeout=5))
+        grade_class(assignment, [class_dir], out_dir, jobs=2, force=True, limits=LIMITS)
     finally:
+        del os.environ["AUTOGRADER_TEST_CANARY"]
         server.close()
     results = json.loads((out_dir / "results.json").read_text())["submissions"]
-    return {"results": results, "out_dir": out_dir, "class_dir": class_dir, "before": before,
+    with sqlite3.connect(out_dir / "gradebook.sqlite") as db:
+        stored = {sid: json.loads(text) for sid, text in db.execute("SELECT id, result_json FROM submissions")}
+    return {"results": results, "stored": stored, "out_dir": out_dir, "class_dir": class_dir, "before": before,
             "server": server, "assignment": assignment}
 
 
@@ -89,20 +128,27 @@ def points(result, qid):
     return result["questions"][qid]["points"]
 
 
-def hostile_ids():
-    return sorted(p.stem for p in HOSTILE_DIR.glob("*.py"))
+def twin_of(path: Path) -> str:
+    twin = header(path, "TWIN")
+    return f"twin_{Path(twin).stem}" if twin else "honest_only_softplus"
 
 
-@pytest.mark.parametrize("sid", hostile_ids())
-def test_hostile_submissions_earn_nothing_they_did_not_earn_honestly(graded, sid):
+@pytest.mark.parametrize("path", hostile_files(), ids=lambda p: p.stem)
+def test_a_hostile_submission_earns_no_more_than_the_same_code_without_the_trick(graded, path):
+    result, twin = graded["results"][path.stem], graded["results"][twin_of(path)]
+    assert twin["status"] == "graded", f"the twin {twin_of(path)} itself must be gradable"
+    for question in graded["assignment"].questions:
+        assert points(result, question.id) <= points(twin, question.id), (
+            f"{path.stem} earned {points(result, question.id)} on {question.id}, its twin "
+            f"{twin_of(path)} {points(twin, question.id)}")
+
+
+@pytest.mark.parametrize("sid", ["setprofile_noop", "replaced_probe_helpers", "time_fn_helpers_replaced",
+                                 "monkeypatch"])
+def test_replacing_what_the_grader_uses_is_reported_as_tampering_and_not_scored(graded, sid):
     result = graded["results"][sid]
-    assignment = graded["assignment"]
-    for question in assignment.questions:
-        earned = points(result, question.id)
-        if question.id == HONEST_QID:
-            assert earned <= question.auto_points
-        else:
-            assert earned == 0, f"{sid} earned {earned} on {question.id}, which it never answered"
+    assert result["status"] == "tampered" and result["total"] == 0
+    assert "replaced" in result["message"]
 
 
 def test_honest_submissions_in_the_same_run_are_graded_right(graded):
@@ -114,6 +160,19 @@ def test_honest_submissions_in_the_same_run_are_graded_right(graded):
     assert results["honest_only_softplus"]["total"] == assignment.question(HONEST_QID).auto_points
 
 
+def test_no_job_reaches_the_next_one_however_often_the_survivor_tries(graded):
+    results, assignment = graded["results"], graded["assignment"]
+    softplus_max = assignment.question(HONEST_QID).auto_points
+    full = sum(c.points for q in assignment.questions for c in q.checks)
+    for race in range(1, RACES + 1):
+        honest = results[f"race{race:02d}_b_honest"]
+        assert honest["total"] == (full if race <= 2 else softplus_max), f"race {race}: {honest}"
+        detector = results[f"race{race:02d}_c_detector"]
+        answer = detector["questions"][HONEST_QID]["manual"][0]["answer"]
+        assert answer == "clean", f"race {race}: the next job found {answer}"
+        assert points(detector, HONEST_QID) == softplus_max
+
+
 @pytest.mark.parametrize("sid,status", [("loop_at_import", "timeout"), ("fork_bomb", "timeout"),
                                         ("os_exit", "error")])
 def test_submissions_that_never_finish_loading_get_nothing(graded, sid, status):
@@ -121,60 +180,83 @@ def test_submissions_that_never_finish_loading_get_nothing(graded, sid, status):
     assert result["status"] == status and result["total"] == 0
 
 
+def test_a_submission_that_hangs_costs_at_most_its_time_budget(graded):
+    for sid in ("hang_with_chatter", "loop_at_import", "fork_bomb", "fifo_output", "loop_in_function"):
+        seconds = graded["stored"][sid]["seconds"]
+        assert seconds <= LIMITS.timeout + 5, f"{sid} took {seconds} s with a budget of {LIMITS.timeout} s"
+
+
 def test_attacks_after_honest_work_keep_the_honest_points(graded):
     results = graded["results"]
     softplus_max = graded["assignment"].question(HONEST_QID).auto_points
-    for sid in ("sys_exit", "fake_results", "snoop", "network", "lingering_daemon"):
+    for sid in ("sys_exit", "fake_results", "snoop", "network", "lingering_daemon", "cache_thief"):
         assert points(results[sid], HONEST_QID) == softplus_max, sid
 
 
 def test_an_endless_function_costs_only_the_checks_that_call_it(graded):
     result = graded["results"]["loop_in_function"]
     checks = result["questions"][HONEST_QID]["checks"]
-    grad_checks = [c for c in checks if "grad" in c["name"] and "naive" not in c["name"]]
-    value_checks = [c for c in checks if "softplus_grad" not in c["name"] and "naive" not in c["name"]]
+    grad_checks = [c for c in checks if "softplus_grad" in c["name"]]
+    value_checks = [c for c in checks if c["name"] in ("test_softplus_moderate_inputs",
+                                                       "test_softplus_extreme_inputs_under_jit")]
     assert grad_checks and not any(c["passed"] for c in grad_checks)
     assert value_checks and all(c["passed"] for c in value_checks)
-    assert any("did not finish" in c["message"] for c in grad_checks)
+
+
+def test_a_full_disk_is_the_jobs_own_and_bounded(graded):
+    answer = graded["results"]["disk_filler"]["questions"][HONEST_QID]["manual"][0]["answer"]
+    written = int(answer.split()[1])
+    assert 0 < written <= 2 * LIMITS.tmp_bytes  # its /tmp and /dev/shm, nothing of the host's
 
 
 def test_lying_objects_are_refused(graded):
-    result = graded["results"]["lying_objects"]
-    assert points(result, HONEST_QID) == 0
+    assert points(graded["results"]["lying_objects"], HONEST_QID) == 0
 
 
 def test_nothing_reaches_the_network(graded):
     assert graded["server"].received == []
 
 
-def test_nothing_secret_leaks_into_what_a_student_hands_in(graded):
-    """The snooper's written answer holds no hidden check, reference, gradebook or other student's
-    work; and no student's feedback shows a hidden check's message."""
+def _secrets(graded) -> list[str]:
+    """Strings that no student may ever see: hidden inputs and code, the reference, caches, the host."""
     assignment = graded["assignment"]
-    snooped = graded["results"]["snoop"]["questions"][HONEST_QID]["manual"][0]["answer"]
-    assert snooped and snooped != "nothing found", "the snooper's answer should have been recorded"
-    secrets = [check.name for q in assignment.questions for check in q.checks if check.hidden]
-    secrets += [str(q.checks_path) for q in assignment.questions]
-    secrets += [str(ROOT / "reference"), str(graded["out_dir"]), str(graded["class_dir"]), "honest_full",
-                "gradebook.sqlite", "grades.csv"]
-    leaked = [secret for secret in secrets if secret in snooped]
-    assert leaked == []
+    secrets = [CANARY, "AUTOGRADER_TEST_CANARY", str(graded["out_dir"]), str(graded["class_dir"]),
+               str(ROOT / "reference"), str(compile_cache_dir()), "gradebook.sqlite", "DESERIALIZED"]
+    for question in assignment.questions:
+        probes, public = question.probes_path.read_text(), question.targets_path.read_text()
+        # the names of the inputs that only the clean stage has
+        secrets += [name for name in re.findall(r"^([A-Z][A-Z0-9_]{3,}) = ", probes, re.MULTILINE)
+                    if name not in public]
+        secrets += [line.strip() for line in question.reference_path.read_text().splitlines()
+                    if len(line.strip()) > 30 and not line.strip().startswith(("import", "from", "#"))][:3]
+    cache = compile_cache_dir()
+    secrets += [p.name for p in cache.iterdir()][:20] if cache.is_dir() else []
+    return [s for s in secrets if s]
+
+
+def test_nothing_secret_reaches_anything_a_student_sees(graded):
+    """Answers, messages and feedback of every submission: none holds a hidden input, a check's
+    code, the reference, the compilation cache or the grader's environment."""
+    secrets = _secrets(graded)
     for sid, result in graded["results"].items():
-        feedback = (graded["out_dir"] / "feedback" / f"{sid}.md").read_text()
-        checks = [check for question in result["questions"].values() for check in question["checks"]]
-        public_messages = {check["message"] for check in checks if not check["hidden"]}
-        for check in checks:
-            shown_anyway = any(check["message"] in public for public in public_messages)
-            if check["hidden"] and check["message"] and not shown_anyway:
-                assert check["message"] not in feedback, f"{sid}: hidden check message in feedback"
+        seen = json.dumps(result) + (graded["out_dir"] / "feedback" / f"{sid}.md").read_text()
+        leaked = [secret for secret in secrets if secret in seen]
+        assert leaked == [], f"{sid} saw {leaked}"
+
+
+def test_the_snoopers_found_what_a_student_may_see_and_nothing_more(graded):
+    for sid in ("snoop", "cache_thief"):
+        answer = graded["results"][sid]["questions"][HONEST_QID]["manual"][0]["answer"]
+        assert answer, f"{sid}'s answer should have been recorded"
+        assert "probes.py" not in answer and "xla" not in answer.lower().replace("xla_flags", "")
+    leak = graded["results"]["leak_through_errors"]
+    assert leak["cell_errors"], "the leaking cells' errors should be recorded"
 
 
 def test_no_file_is_planted_outside_the_sandbox(graded):
     assert sorted(p.name for p in graded["class_dir"].iterdir()) == graded["before"]
     outputs = {p.name for p in graded["out_dir"].iterdir()}
     required = {"feedback", "grades.csv", "gradebook.sqlite", "results.json"}
-    assert required <= outputs <= required | {"gradebook.sqlite-shm", "gradebook.sqlite-wal"}
+    assert required <= outputs <= required | {"gradebook.sqlite-shm", "gradebook.sqlite-wal", "report.html"}
     assert not (Path.home() / "grades.csv").exists()
-    with sqlite3.connect(graded["out_dir"] / "gradebook.sqlite") as db:
-        totals = dict(db.execute("SELECT id, total FROM submissions"))
-    assert totals["fake_results"] <= graded["assignment"].question(HONEST_QID).auto_points
+    assert not Path("/tmp/planted-by-survivor").exists() and not Path("/dev/shm/planted-by-survivor").exists()

@@ -112,6 +112,19 @@ class Question:
             raise AssignmentError(f"{self.checks_path} defines no checks (functions named test_*)")
         return tuple(specs)
 
+    @property
+    def target_names(self) -> list[str]:
+        """Its export targets, in definition order (read from ``targets.py``, not imported)."""
+        return _decorated(self.targets_path, "target")
+
+    @property
+    def student_probe_names(self) -> list[str]:
+        return _decorated(self.targets_path, "student_probe")
+
+    @property
+    def clean_probe_names(self) -> list[str]:
+        return _decorated(self.probes_path, "probe")
+
     @cached_property
     def manual_placeholders(self) -> dict[str, str]:
         """The stub's text for each written answer: handing it in unchanged is no answer."""
@@ -165,6 +178,19 @@ class Assignment:
             for path in (question.targets_path, question.probes_path, question.checks_path, question.reference_path):
                 digest.update(path.read_bytes())
         return digest.hexdigest()[:16]
+
+
+def _decorated(path: Path, decorator: str) -> list[str]:
+    import ast
+
+    names = []
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.FunctionDef) and any(
+                (isinstance(d, ast.Name) and d.id == decorator)
+                or (isinstance(d, ast.Call) and isinstance(d.func, ast.Name) and d.func.id == decorator)
+                for d in node.decorator_list):
+            names.append(node.name)
+    return names
 
 
 def import_file(path: Path, module_name: str) -> ModuleType:

@@ -120,8 +120,8 @@ def student_request(assignment: Assignment, questions: tuple[Question, ...], nam
         answer_names=tuple(sorted(set().union(*(answer_names(q) for q in assignment.questions)))))
 
 
-def _run_with_retries(run: Callable[[tuple[str, ...], float], JobResult], *, student: bool, limits: Limits,
-                      deadline: float) -> tuple[StageReport, str]:
+def _run_with_retries(run: Callable[[tuple[str, ...], float], JobResult], *, student: bool,
+                      order: list[tuple[str, str]], limits: Limits, deadline: float) -> tuple[StageReport, str]:
     """Run a stage; when it stops in the middle of an export or probe (a hang no Python signal
     reaches, an os._exit, a crash), record that one as failed and run the rest again.
 
@@ -137,7 +137,8 @@ def _run_with_retries(run: Callable[[tuple[str, ...], float], JobResult], *, stu
             why = why or f"grading stopped after {limits.timeout:g} s (the time allowed for a submission)"
             break
         result = run(tuple(sorted(skip)), remaining)
-        report = parse_events(result.text, student=student)
+        report = parse_events(result.text, student=student,
+                              expected=[item for item in order if f"{item[0]}/{item[1]}" not in skip])
         why = result.describe(limits)
         if report.unreadable:
             merged.unreadable = report.unreadable
@@ -182,7 +183,10 @@ def gather(lane: Lane, assignment: Assignment, questions: tuple[Question, ...], 
     def run_student(skip: tuple[str, ...], remaining: float) -> JobResult:
         return lane.student.run(dataclasses.replace(request, skip=skip).to_json().encode(), timeout=remaining)
 
-    student, why = _run_with_retries(run_student, student=True, limits=limits, deadline=deadline)
+    student_order = [(q.id, n) for q in questions for n in q.target_names]
+    student_order += [(q.id, n) for q in questions for n in q.student_probe_names]
+    student, why = _run_with_retries(run_student, student=True, order=student_order, limits=limits,
+                                     deadline=deadline)
     student_seconds = time.monotonic() - started
     if student.unreadable:
         return Evidence("error", student.unreadable, seconds={"student": student_seconds})
@@ -196,7 +200,9 @@ def gather(lane: Lane, assignment: Assignment, questions: tuple[Question, ...], 
     def run_clean(skip: tuple[str, ...], remaining: float) -> JobResult:
         return lane.clean.run(dataclasses.replace(clean_request, skip=skip).to_json().encode(), timeout=remaining)
 
-    clean, clean_why = _run_with_retries(run_clean, student=False, limits=limits, deadline=deadline)
+    clean_order = [(q.id, n) for q in questions for n in q.clean_probe_names]
+    clean, clean_why = _run_with_retries(run_clean, student=False, order=clean_order, limits=limits,
+                                         deadline=deadline)
     outcomes = {q.id: {**clean.outcomes.get(q.id, {}), **student.outcomes.get(q.id, {})} for q in questions}
     status = "tampered" if student.tampered else "graded"
     message = ("it replaced functions the grader relies on: " + "; ".join(student.tampered)) if student.tampered else ""

@@ -198,4 +198,4 @@ def judge_evidence(questions: tuple[Question, ...], evidence, reference: dict[st
                                                tuple(manual)))
     return SubmissionResult(submission=submission_id, status=evidence.status,
                             questions=tuple(question_results), cell_errors=evidence.cell_errors,
-                            message=evidence.message)
+                            message=evidence.message, seconds=sum(evidence.seconds.values()))

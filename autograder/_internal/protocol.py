@@ -70,10 +70,25 @@ def _artifact(event: dict) -> dict:
     return {"variants": variants}
 
 
-def parse_events(text: str, *, student: bool) -> StageReport:
-    """Read a worker's events. In the student stage, nothing before "loaded" counts: until
-    then only the student's own code has run, and whatever it wrote is not a result."""
+def parse_events(text: str, *, student: bool, expected: list[tuple[str, str]]) -> StageReport:
+    """Read a worker's events, ``expected`` being the (question, name) of what it runs, in order.
+
+    The worker announces each export or probe ("start") in the order the question files
+    declare them, and its result follows. In the student stage the student's code runs in
+    the same process and can write events too, so only what fits that order counts: a
+    start is accepted only for the next expected item, a result only for the item in
+    flight (the last one before the next start wins: the worker's own comes after the
+    student's function returned), "loaded" only as the last one before the first start
+    (the worker writes it after the student's cells ran, right before its first start),
+    and "done" only once everything started. This defeats events written blindly; a
+    submission set on forging can still forge what its student-stage probes report, which
+    is why the evidence that matters comes from the clean stage.
+    """
     report = StageReport()
+    position = 0
+    answered = True  # whether the item in flight has a result
+    started = False
+    loaded: dict | None = None
     for line in text.splitlines():
         if len(line) > MAX_EVENT_BYTES:
             break
@@ -84,34 +99,43 @@ def parse_events(text: str, *, student: bool) -> StageReport:
         if type(event) is not dict:
             break
         kind = event.get("event")
-        if student and not report.loaded:
+        question, name = _name(event.get("question")), _name(event.get("name"))
+        if student and not started:
             if kind == "loaded" and type(event.get("cell_errors")) is list:
-                report.loaded = True
-                report.cell_errors = tuple(
-                    CellError(str(e.get("cell", "?"))[:40], str(e.get("message", ""))[:600])
-                    for e in event["cell_errors"][:200] if type(e) is dict)
-            elif kind == "unreadable" and type(event.get("message")) is str:
+                loaded = event
+                continue
+            if kind == "unreadable" and type(event.get("message")) is str and loaded is None:
                 report.unreadable = event["message"][:600]
                 break
-            continue
-        question, name = _name(event.get("question")), _name(event.get("name"))
-        if kind == "done":
-            report.finished = True
-            break
-        if kind == "tampered" and type(event.get("findings")) is list:
+        if kind == "start":
+            if position < len(expected) and (question, name) == expected[position] and (loaded or not student):
+                position += 1
+                started, answered = True, False
+                report.in_flight = (question, name, "target" if event.get("kind") == "target" else "probe")
+        elif kind == "done":
+            if position == len(expected) and (loaded or not student):
+                report.finished = True
+                break
+        elif kind == "tampered" and type(event.get("findings")) is list:
             report.tampered = tuple(str(f)[:300] for f in event["findings"][:20])
         elif question is None or name is None:
             continue
-        elif kind == "start":
-            report.in_flight = (question, name, "target" if event.get("kind") == "target" else "probe")
-        elif kind == "artifact" and student:
-            report.artifacts.setdefault(question, {})[name] = _artifact(event)
-            report.in_flight = None
-        elif kind == "probe":
-            report.outcomes.setdefault(question, {})[name] = Outcome.from_plain(event.get("outcome"))
-            report.in_flight = None
-        elif kind == "manual" and student:
+        elif kind in ("artifact", "probe"):
+            if report.in_flight is None or report.in_flight[:2] != (question, name):
+                continue  # not for what is in flight: someone else wrote it
+            if kind == "artifact" and student:
+                report.artifacts.setdefault(question, {})[name] = _artifact(event)
+            elif kind == "probe":
+                report.outcomes.setdefault(question, {})[name] = Outcome.from_plain(event.get("outcome"))
+            answered = True
+        elif kind == "manual" and student and loaded is not None:
             report.manual.setdefault(question, {})[name] = Outcome.from_plain(event.get("outcome"))
+    if student and loaded is not None:
+        report.loaded = True
+        report.cell_errors = tuple(CellError(str(e.get("cell", "?"))[:40], str(e.get("message", ""))[:600])
+                                   for e in loaded["cell_errors"][:200] if type(e) is dict)
     if not student:
         report.loaded = True
+    if answered:
+        report.in_flight = None
     return report

@@ -82,7 +82,7 @@ def _run_reference(assignment: Assignment) -> Evidence:
     if evidence.status != "graded" or evidence.cell_errors:
         problems = [f"{e.label}: {e.message}" for e in evidence.cell_errors] or [evidence.message or evidence.status]
         raise AssignmentError("the reference solution failed to run: " + "; ".join(problems))
-    expected = {q.id: _probe_names(q) for q in assignment.questions}
+    expected = {q.id: q.student_probe_names + q.clean_probe_names for q in assignment.questions}
     failed = [f"{qid}.{name}: {o.error}" for qid, probes in evidence.outcomes.items()
               for name, o in probes.items() if not o.ok]
     failed += [f"{qid}.{name}: no result" for qid, names in expected.items() for name in names
@@ -90,18 +90,3 @@ def _run_reference(assignment: Assignment) -> Evidence:
     if failed:
         raise AssignmentError("probes fail on the reference solution:\n  " + "\n  ".join(failed))
     return evidence
-
-
-def _probe_names(question: Question) -> list[str]:
-    """The names of a question's probes of both stages (read from its files, not imported)."""
-    import ast
-
-    names = []
-    for path in (question.targets_path, question.probes_path):
-        for node in ast.parse(path.read_text(encoding="utf-8")).body:
-            if isinstance(node, ast.FunctionDef) and any(
-                    (isinstance(d, ast.Name) and d.id in ("probe", "student_probe"))
-                    or (isinstance(d, ast.Call) and isinstance(d.func, ast.Name)
-                        and d.func.id in ("probe", "student_probe")) for d in node.decorator_list):
-                names.append(node.name)
-    return names

@@ -50,6 +50,7 @@ class SubmissionResult:
     questions: tuple[QuestionResult, ...]
     cell_errors: tuple[CellError, ...] = ()
     message: str = ""
+    seconds: float = 0.0  # wall time its evidence took (both stages)
 
     @property
     def total(self) -> float:
@@ -68,6 +69,6 @@ class SubmissionResult:
 
     def to_plain(self) -> dict:
         return {"status": self.status, "total": self.total, "max_total": self.max_total,
-                "message": self.message,
+                "message": self.message, "seconds": round(self.seconds, 3),
                 "cell_errors": [error.to_plain() for error in self.cell_errors],
                 "questions": {q.id: q.to_plain() for q in self.questions}}

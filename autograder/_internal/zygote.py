@@ -12,7 +12,7 @@ children that deadlock). For each job it forks:
 The worker reads the job's input from a pipe and writes its events to a pipe the
 zygote reads, so nothing of a job is ever a file another job could open. When the
 worker ends, init ends, and the kernel kills every process left in the job's pid
-namespace: nothing a submission starts outlives its job, and its /tmp and IPC objects
+namespace: nothing a submission starts outlives its job, and its files and IPC objects
 vanish with its namespaces. The zygote is not in the job's namespaces: the job can
 neither see nor signal it.
 
@@ -157,7 +157,10 @@ def _init(stage: str, job: dict, fds: tuple[int, int, int]) -> None:
         _mount(None, "/", None, _MS_REC | _MS_PRIVATE)
         _mount("proc", "/proc", "proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC)
         size = int(job.get("tmp_bytes") or (64 << 20))
-        _mount("tmpfs", "/tmp", "tmpfs", _MS_NOSUID | _MS_NODEV, f"size={size},nr_inodes=4096,mode=1777")
+        # Every place a job may write is a tmpfs of its own, gone with its mount namespace.
+        for place in ("/tmp", "/dev/shm"):
+            if os.path.isdir(place):
+                _mount("tmpfs", place, "tmpfs", _MS_NOSUID | _MS_NODEV, f"size={size},nr_inodes=4096,mode=1777")
         pid = os.fork()
         if pid == 0:
             _worker(stage, job, fds, sandboxed=True)

@@ -1,0 +1,15 @@
+# writes forty 64 MiB files wherever it can, and says in its written answer how much it managed (see POSTLUDE)
+POSTLUDE = True
+import os  # noqa: E402
+
+_written = 0
+for _place in ("/tmp", "/dev/shm", os.getcwd(), os.path.expanduser("~")):
+    for _i in range(40):
+        try:
+            with open(os.path.join(_place, f"fill-{_i}"), "wb") as _handle:
+                for _ in range(64):
+                    _handle.write(b"\0" * (1 << 20))
+                    _written += 1 << 20
+        except OSError:
+            break
+softplus_explanation = f"wrote {_written} bytes"

@@ -1,0 +1,1 @@
+# the honest twin of attacks that answer nothing: no answers at all
