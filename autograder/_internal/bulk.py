@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from autograder._internal.assignment import Assignment
+from autograder._internal.class_report import finish_class_grade
 from autograder._internal.discovery import Found, discover
 from autograder._internal.export import write_outputs
 from autograder._internal.gradebook import Gradebook
@@ -110,6 +111,7 @@ def grade_class(assignment: Assignment, inputs: list[Path], out_dir: Path, *, jo
         except KeyboardInterrupt:
             interrupted = True
         gradebook.finish_run(run_id, graded=graded, skipped=skipped)
+        finish_class_grade(gradebook, out_dir, assignment=assignment, found=found)  # report.html, names
         results = gradebook.results([f.id for f in found])
         write_outputs(out_dir, assignment=assignment.name, question_ids=[q.id for q in assignment.questions],
                       max_points={q.id: q.auto_points for q in assignment.questions},
