@@ -23,8 +23,9 @@ from pathlib import Path
 from autograder._internal.report import check_title
 from autograder._internal.totals import answer_state, hand_points, totals
 
-#: Gradebook metadata key for what the last class grade knew of its assignment.
+#: Gradebook metadata keys: what the last class grade knew of its assignment, and its submissions.
 ASSIGNMENT_KEY = "assignment"
+CLASS_KEY = "class_submissions"
 
 
 def _atomic_write(path: Path, text: str) -> None:
@@ -153,6 +154,12 @@ def _visible(ch: str) -> str:
     if ch in _BIDI or (unicodedata.category(ch) == "Cc" and ch not in "\t\n"):
         return f"\\u{ord(ch):04x}"
     return ch
+
+
+def spelled_out(text: str) -> str:
+    """``text`` with control and bidirectional-override characters spelled out (``\\u001b``):
+    safe to print on a terminal, where an escape sequence could rewrite the screen."""
+    return "".join(_visible(ch) for ch in str(text))
 
 
 def md_text(text: str) -> str:
@@ -309,9 +316,14 @@ def open_gradebook(db_path: Path):
     return Gradebook(db_path)
 
 
+def class_results(gradebook) -> dict[str, dict]:
+    """The results of the class the last class grade wrote out (every stored one, for older gradebooks)."""
+    return gradebook.results(gradebook.metadata(CLASS_KEY))
+
+
 def refresh_outputs(out_dir: Path, gradebook, *, only: list[str] | None = None) -> None:
     """Write grades.csv, results.json and feedback/ again from the gradebook (after hand grading)."""
-    results = gradebook.results()
+    results = class_results(gradebook)
     info = class_info(gradebook, results)
     write_outputs(out_dir, assignment=info.assignment, question_ids=list(info.question_ids),
                   max_points=info.max_points, titles=info.titles, results=results, only=only)
@@ -321,7 +333,7 @@ def export_gradebook(db_path: Path, fmt: str) -> str:
     """The gradebook's results as CSV or JSON text (what grades.csv / results.json hold)."""
     gradebook = open_gradebook(db_path)
     try:
-        results = gradebook.results()
+        results = class_results(gradebook)
         info = class_info(gradebook, results)
     finally:
         gradebook.close()
