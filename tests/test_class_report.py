@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import html.parser
+import io
 import json
 import shutil
 import subprocess
@@ -130,16 +132,22 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
-@pytest.mark.slow
-@needs_bwrap
-@pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="Debian's chromium is not installed")
-def test_the_example_class_report_renders_in_chromium(tmp_path, assignment):
-    playwright = pytest.importorskip("playwright.sync_api")
-    out = tmp_path / "out"
+@pytest.fixture(scope="module")
+def example_class(tmp_path_factory):
+    """The example class, graded as a TA would grade it."""
+    out = tmp_path_factory.mktemp("example-class") / "out"
     graded = subprocess.run([sys.executable, "-m", "autograder", "grade", "examples/submissions", "--out", str(out),
                              "--jobs", "2"], capture_output=True, text=True, cwd=ROOT, timeout=1200)
     assert graded.returncode == 0, graded.stderr
-    manifest = tomllib.loads((ROOT / "examples" / "class.toml").read_text())
+    return out, tomllib.loads((ROOT / "examples" / "class.toml").read_text())
+
+
+@pytest.mark.slow
+@needs_bwrap
+@pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="Debian's chromium is not installed")
+def test_the_example_class_report_renders_in_chromium(example_class, tmp_path, assignment):
+    playwright = pytest.importorskip("playwright.sync_api")
+    out, manifest = example_class
     not_graded = {sid for sid, s in manifest["students"].items() if s.get("status", "graded") != "graded"}
     requested = []
     with playwright.sync_playwright() as p:
@@ -165,3 +173,35 @@ def test_the_example_class_report_renders_in_chromium(tmp_path, assignment):
         finally:
             browser.close()
     assert requested == [(out / "report.html").as_uri()]  # nothing else was fetched
+
+
+@pytest.mark.slow
+@needs_bwrap
+def test_canvas_export_of_the_example_class_with_its_roster(example_class, tmp_path, assignment):
+    out, manifest = example_class
+    with open(ROOT / "examples" / "roster.csv", newline="") as handle:
+        roster = list(csv.reader(handle))
+    header, students = roster[0], roster[2:]
+    assert {row[3] for row in students} == set(manifest["students"])
+    results = json.loads((out / "results.json").read_text())["submissions"]
+
+    def canvas(path):
+        return subprocess.run([sys.executable, "-m", "autograder", "export", "--db", str(out / "gradebook.sqlite"),
+                               "--format", "canvas", "--roster", str(path)], capture_output=True, text=True, cwd=ROOT)
+
+    done = canvas(ROOT / "examples" / "roster.csv")
+    assert done.returncode == 0, done.stderr
+    rows = list(csv.reader(io.StringIO(done.stdout)))
+    assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", assignment.title]
+    assert float(rows[1][-1]) == sum(q.auto_points + q.manual_points for q in assignment.questions)
+    assert {row[3]: float(row[-1]) for row in rows[2:]} == {sid: r["total"] for sid, r in results.items()}
+    assert "no roster row" not in done.stderr and "no submission" not in done.stderr
+
+    dropped, extra = students[0], ["Zoe, Example", "5999", "EX999", "zoe_never_submitted", "Differentiability 2026"]
+    variant = tmp_path / "roster.csv"
+    with open(variant, "w", newline="") as handle:
+        csv.writer(handle).writerows([header, *students[1:], extra])
+    done = canvas(variant)
+    assert done.returncode == 0, done.stderr
+    assert "1 submissions have no roster row" in done.stderr and f"\n  {dropped[3]}\n" in done.stderr
+    assert "1 roster rows have no submission" in done.stderr and "zoe_never_submitted" in done.stderr
