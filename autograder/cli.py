@@ -75,7 +75,7 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     print(f"\ngraded {summary.graded}, skipped {summary.skipped} already graded, "
           f"of {summary.submissions} submissions in {summary.seconds:.1f} s")
     print(f"  {summary.out_dir / 'grades.csv'}\n  {summary.out_dir / 'results.json'}\n"
-          f"  {summary.out_dir / 'feedback'}/\n  {summary.db_path}")
+          f"  {summary.out_dir / 'feedback'}/\n  {summary.out_dir / 'report.html'}\n  {summary.db_path}")
     if summary.interrupted:
         print("interrupted: finished results are saved; run the same command again to resume", file=sys.stderr)
         return 130
@@ -122,23 +122,151 @@ def _progress_printer():
 
 
 def _add_export(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("export", help="write a gradebook out as CSV or JSON")
+    parser = sub.add_parser(
+        "export", help="write a gradebook out as CSV or JSON, or for an LMS (Canvas) with a roster",
+        description="Write the gradebook's grades out: csv (what grades.csv holds), json (results.json), "
+                    "or canvas (Canvas's gradebook import CSV). With --roster, csv and canvas join a class "
+                    "roster to the submissions and list submissions without a roster row and roster rows "
+                    "without a submission.")
     parser.add_argument("--db", type=Path, required=True, help="the gradebook.sqlite of a grading run")
-    parser.add_argument("--format", choices=("csv", "json"), default="csv")
+    parser.add_argument("--format", choices=("csv", "json", "canvas"), default="csv")
+    parser.add_argument("--roster", type=Path, default=None,
+                        help="class roster CSV (a Canvas gradebook export will do); needed for canvas")
+    parser.add_argument("--roster-key", default=None, metavar="COLUMN",
+                        help="the roster column holding submission ids (default: 'submission' or 'SIS Login ID')")
+    parser.add_argument("--column", default=None, metavar="NAME",
+                        help="canvas: the assignment's column, e.g. 'Differentiability (1234)' with the Canvas "
+                             "assignment id (default: the assignment's title, which makes a new assignment)")
     parser.add_argument("--out", "-o", type=Path, default=None, help="file to write (default: stdout)")
     parser.set_defaults(func=_cmd_export)
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from autograder._internal.export import export_gradebook
+    if args.format == "canvas" and args.roster is None:
+        raise UsageError("--format canvas needs --roster ROSTER.csv (Canvas matches rows by its student ids)")
+    if args.roster is not None and args.format == "json":
+        raise UsageError("--roster applies to --format csv and canvas")
+    if args.roster is None:
+        from autograder._internal.export import export_gradebook
 
-    text = export_gradebook(args.db, args.format)
+        text, notes = export_gradebook(args.db, args.format), []
+    else:
+        from autograder._internal.lms import export_with_roster
+
+        exported = export_with_roster(args.db, args.format, args.roster, key=args.roster_key, column=args.column)
+        text, notes = exported.text, []
+        if exported.unmatched:
+            notes.append(f"{len(exported.unmatched)} submissions have no roster row (not in the Canvas file)"
+                         if args.format == "canvas" else
+                         f"{len(exported.unmatched)} submissions have no roster row (listed last)")
+            notes += [f"  {sid}" for sid in exported.unmatched]
+        if exported.missing:
+            notes.append(f"{len(exported.missing)} roster rows have no submission (score left empty)")
+            notes += [f"  {label}" for label in exported.missing]
+        if exported.waiting:
+            notes.append(f"{len(exported.waiting)} submissions have written answers not graded yet "
+                         f"(autograder review --db {args.db}): their totals are incomplete")
     if args.out is None:
         sys.stdout.write(text)
     else:
         args.out.write_text(text, encoding="utf-8")
         print(f"wrote {args.out}", file=sys.stderr)
+    for note in notes:
+        print(f"autograder: {note}" if not note.startswith("  ") else note, file=sys.stderr)
     return EXIT_OK
+
+
+def _add_report(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "report", help="write the class report: one HTML file that opens from disk",
+        description="Write a self-contained HTML report of a gradebook: the class at a glance, score "
+                    "distributions per question, item analysis per check, errors and timeouts, and the "
+                    "hand-grading queue. `autograder grade` writes it to OUT/report.html too.")
+    parser.add_argument("--db", type=Path, required=True, help="the gradebook.sqlite of a grading run")
+    parser.add_argument("--out", "-o", type=Path, default=Path("report.html"), help="file to write (default: report.html)")
+    parser.set_defaults(func=_cmd_report)
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from autograder._internal.class_report import report_from_gradebook
+
+    summary = report_from_gradebook(args.db, args.out)
+    print(f"wrote {summary.path} ({summary.submissions} submissions, "
+          f"{summary.waiting} written answers waiting for a TA)")
+    return EXIT_OK
+
+
+def _add_review(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "review", help="grade the written answers by hand, in the terminal or through a spreadsheet",
+        description="Walk through the written answers that wait for a grade: the prompt, the student's "
+                    "answer, then points and an optional comment, each saved at once (run it again to "
+                    "resume). Or --export them to a CSV, fill in points and comments in a spreadsheet, and "
+                    "--import it back. The folder of grades.csv is brought up to date after each grade.")
+    parser.add_argument("--db", type=Path, required=True, help="the gradebook.sqlite of a grading run")
+    parser.add_argument("--question", "-q", default=None, metavar="QID_OR_ANSWER",
+                        help="only this question's written answers (a question id or an answer's name)")
+    parser.add_argument("--regrade", action="store_true", help="also go through answers graded already")
+    parser.add_argument("--grader", default=os.environ.get("USER", ""), help="your name, recorded with each grade")
+    parser.add_argument("--out", "-o", type=Path, default=None,
+                        help="output folder to bring up to date (default: the gradebook's folder, if it "
+                             "holds grades.csv)")
+    sheet = parser.add_mutually_exclusive_group()
+    sheet.add_argument("--export", type=Path, default=None, metavar="FILE.csv",
+                       help="write the answers (graded or not) to a CSV for a spreadsheet")
+    sheet.add_argument("--import", dest="import_", type=Path, default=None, metavar="FILE.csv",
+                       help="store the points and comments of a filled-in CSV: all rows, or none if any is wrong")
+    parser.set_defaults(func=_cmd_review)
+
+
+def _cmd_review(args: argparse.Namespace) -> int:
+    from autograder._internal import review
+    from autograder._internal.class_report import write_report
+    from autograder._internal.export import class_info, class_results, open_gradebook, refresh_outputs
+
+    gradebook = open_gradebook(args.db)
+    out = args.out if args.out is not None else (args.db.parent if (args.db.parent / "grades.csv").is_file() else None)
+    info = class_info(gradebook, class_results(gradebook))
+
+    changed = []
+
+    def refresh(only=None) -> None:
+        changed.append(True)
+        if out is not None:
+            refresh_outputs(out, gradebook, only=only)
+
+    try:
+        if args.export is not None:
+            args.export.write_text(review.export_sheet(gradebook, info, question=args.question), encoding="utf-8")
+            print(f"wrote {args.export}: fill in 'points' (and 'comment'), then "
+                  f"autograder review --db {args.db} --import {args.export}")
+            return EXIT_OK
+        if args.import_ is not None:
+            imported = review.import_sheet(gradebook, args.import_, grader=args.grader)
+            refresh()
+            print(f"imported {imported.graded} grades ({imported.unchanged} rows without points left as they were)")
+        else:
+            queue = review.review_queue(gradebook, info, question=args.question, regrade=args.regrade)
+            if not queue:
+                print("no written answers wait for a grade" + ("" if args.regrade else " (--regrade to go over graded ones)"))
+                return EXIT_OK
+            print(f"{len(queue)} written answers to grade. Each grade is saved at once; q or Ctrl-C stops, "
+                  f"and running this again resumes.")
+            try:
+                summary = review.review_session(gradebook, queue, info, ask=input, show=print, grader=args.grader,
+                                                on_saved=lambda answer: refresh(only=[answer.submission]))
+            except KeyboardInterrupt:
+                print("\ninterrupted: every grade given so far is saved; run the same command to resume")
+                return 130
+            print(f"\ngraded {summary.graded}, skipped {summary.skipped}; "
+                  f"{summary.remaining} written answers still wait for a grade")
+        return EXIT_OK
+    finally:
+        try:
+            if out is not None and changed:
+                write_report(out / "report.html", gradebook)
+        finally:
+            gradebook.close()
 
 
 def _add_check(sub: argparse._SubParsersAction) -> None:
@@ -250,7 +378,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Grade JAX autodiff exercises: students check their work, TAs grade a class in a "
                     "sandbox, instructors validate and package questions.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_add_grade, _add_check, _add_validate, _add_template, _add_export, _add_package):
+    for add in (_add_grade, _add_check, _add_validate, _add_template, _add_export, _add_report, _add_review,
+                _add_package):
         add(sub)
     return parser
 

@@ -117,7 +117,9 @@ def test_results_json_has_the_documented_shape(class_run, assignment):
 def test_grades_csv_matches_results_json(class_run, assignment):
     with open(class_run["out"] / "grades.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert list(rows[0]) == ["submission", *(q.id for q in assignment.questions), "total", "status"]
+    written = [m.name for q in assignment.questions for m in q.manual]
+    assert list(rows[0]) == ["submission", *(q.id for q in assignment.questions), *written, "auto_total",
+                             "hand_total", "total", "status", "awaiting_review"]
     submissions = class_run["results"]["submissions"]
     for row in rows:
         result = submissions[row["submission"]]

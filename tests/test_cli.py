@@ -21,6 +21,8 @@ def run_cli(*args, cwd=ROOT):
     (["grade", "student_template/differentiability.py", "-a", "no_such_assignment"], "unknown assignment"),
     (["grade", "no_such_folder/", "--out", "x"], "does not exist"),
     (["export", "--db", "no_such.sqlite"], "no gradebook"),
+    (["report", "--db", "no_such.sqlite"], "no gradebook"),
+    (["review", "--db", "no_such.sqlite"], "no gradebook"),
     (["validate", "-q", "nope"], "unknown question"),
 ])
 def test_user_mistakes_are_one_line_errors(args, message):
@@ -38,5 +40,5 @@ def test_a_grade_that_finds_nothing_creates_no_output(tmp_path):
 
 def test_help_lists_every_command():
     result = run_cli("--help")
-    for command in ("grade", "check", "validate", "template", "export", "package"):
+    for command in ("grade", "check", "validate", "template", "export", "report", "review", "package"):
         assert command in result.stdout

@@ -20,9 +20,9 @@ def result(hidden_message="the hidden expected value is 42"):
 
 def test_csv_has_one_row_per_submission_and_no_formulas():
     rows = list(csv.reader(io.StringIO(grades_csv(["q1"], {"alice": result(), "=cmd|' /C calc'!A0": result()}))))
-    assert rows[0] == ["submission", "q1", "total", "status"]
-    assert rows[1] == ["'=cmd|' /C calc'!A0", "1", "1", "graded"]
-    assert rows[2] == ["alice", "1", "1", "graded"]
+    assert rows[0] == ["submission", "q1", "auto_total", "hand_total", "total", "status", "awaiting_review"]
+    assert rows[1] == ["'=cmd|' /C calc'!A0", "1", "1", "0", "1", "graded", ""]
+    assert rows[2] == ["alice", "1", "1", "0", "1", "graded", ""]
 
 
 def test_results_json_has_the_documented_keys():

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from autograder._internal.assignment import Assignment
+from autograder._internal.class_report import finish_class_grade
 from autograder._internal.discovery import Found, discover
 from autograder._internal.errors import UsageError
 from autograder._internal.evidence import Evidence
@@ -117,6 +118,7 @@ def grade_class(assignment: Assignment, inputs: list[Path], out_dir: Path, *, jo
             if own_runner:
                 runner.close()
         gradebook.finish_run(run_id, graded=graded, skipped=skipped)
+        finish_class_grade(gradebook, out_dir, assignment=assignment, found=found)  # report.html, names
         results = gradebook.results([f.id for f in found])
         write_outputs(out_dir, assignment=assignment.name, question_ids=[q.id for q in assignment.questions],
                       max_points={q.id: q.auto_points for q in assignment.questions},
