@@ -6,9 +6,9 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from autograder._internal.class_report import finish_class_grade
+from autograder._internal.class_report import record_class_grade, write_report
 from autograder._internal.discovery import Found
-from autograder._internal.export import ASSIGNMENT_KEY, CLASS_KEY, assignment_metadata, write_outputs
+from autograder._internal.export import write_outputs
 from autograder._internal.gradebook import Gradebook
 from autograder._internal.judging import CheckResult
 from autograder._internal.results import ManualResult, QuestionResult, SubmissionResult
@@ -50,16 +50,13 @@ def build_class(assignment, out: Path, results: list[SubmissionResult], *, names
                            checks_hash="test", run_id=run_id)
         gradebook.finish_run(run_id, graded=len(results), skipped=0)
         found = [Found(r.submission, None, name=names.get(r.submission, r.submission + ".py")) for r in results]
-        if report:
-            finish_class_grade(gradebook, out, assignment=assignment, found=found)
-        else:  # what finish_class_grade records, without the report
-            gradebook.set_metadata(ASSIGNMENT_KEY, assignment_metadata(assignment))
-            gradebook.set_metadata(CLASS_KEY, sorted(f.id for f in found))
-            gradebook.set_original_names({f.id: f.name for f in found})
+        record_class_grade(gradebook, assignment=assignment, found=found)
         write_outputs(out, assignment=assignment.name, question_ids=[q.id for q in assignment.questions],
                       max_points={q.id: q.auto_points for q in assignment.questions},
                       titles={q.id: q.title for q in assignment.questions},
                       results=gradebook.results([r.submission for r in results]))
+        if report:
+            write_report(out / "report.html", gradebook)
     finally:
         gradebook.close()
     return db_path

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from autograder._internal.assignment import Assignment
-from autograder._internal.class_report import finish_class_grade
+from autograder._internal.class_report import record_class_grade, write_report
 from autograder._internal.discovery import Found, discover
 from autograder._internal.errors import UsageError
 from autograder._internal.evidence import Evidence
@@ -118,11 +118,12 @@ def grade_class(assignment: Assignment, inputs: list[Path], out_dir: Path, *, jo
             if own_runner:
                 runner.close()
         gradebook.finish_run(run_id, graded=graded, skipped=skipped)
-        finish_class_grade(gradebook, out_dir, assignment=assignment, found=found)  # report.html, names
+        record_class_grade(gradebook, assignment=assignment, found=found)
         results = gradebook.results([f.id for f in found])
         write_outputs(out_dir, assignment=assignment.name, question_ids=[q.id for q in assignment.questions],
                       max_points={q.id: q.auto_points for q in assignment.questions},
                       titles={q.id: q.title for q in assignment.questions}, results=results)
+        write_report(out_dir / "report.html", gradebook)  # last: the grades are out whatever it does
         return ClassSummary(out_dir, db_path, len(found), graded, skipped, time.monotonic() - started, interrupted)
     finally:
         if gradebook is not None:

@@ -401,16 +401,12 @@ def report_from_gradebook(db_path: Path, out: Path) -> ReportSummary:
         gradebook.close()
 
 
-def finish_class_grade(gradebook, out_dir: Path, *, assignment, found) -> ReportSummary:
-    """What a class grade records and writes besides grades.csv: called once at its end.
-
-    Records the assignment's questions (titles, points, written-answer prompts), which
-    submissions make up the class, and the name each was handed in under, then writes
-    ``OUT/report.html``.
-    """
+def record_class_grade(gradebook, *, assignment, found) -> None:
+    """What a class grade records besides the results, once at its end: the assignment's questions
+    (titles, points, written-answer prompts), which submissions make up the class, and the name
+    each was handed in under (grades.csv, results.json and the report read them)."""
     from autograder._internal.export import ASSIGNMENT_KEY, CLASS_KEY, assignment_metadata
 
     gradebook.set_metadata(ASSIGNMENT_KEY, assignment_metadata(assignment))
     gradebook.set_metadata(CLASS_KEY, sorted(f.id for f in found))
     gradebook.set_original_names({f.id: f.name for f in found if f.name and f.name != f.id})
-    return write_report(Path(out_dir) / "report.html", gradebook)
