@@ -5,6 +5,11 @@ from __future__ import annotations
 from autograder._internal.results import SubmissionResult
 
 
+def _safe(text: str) -> str:
+    """Student text for a terminal: control characters (escape sequences, carriage returns) shown, not run."""
+    return "".join(ch if ch == "\n" or ch.isprintable() else repr(ch)[1:-1] for ch in str(text))
+
+
 def _pts(x: float) -> str:
     return f"{x:g}"
 
@@ -20,12 +25,12 @@ def _indent(text: str, prefix: str = "      ") -> str:
 
 def render_submission(result: SubmissionResult, *, show_hidden_messages: bool = True) -> str:
     """A per-question, per-check report with the total, as ``autograder grade`` prints it."""
-    lines = [f"Submission {result.submission}: {result.status}"]
+    lines = [f"Submission {_safe(result.submission)}: {result.status}"]
     if result.message:
-        lines.append(f"  {result.message}")
+        lines.append(f"  {_safe(result.message)}")
     if result.cell_errors:
         lines.append("Cells that raised (their later names may be missing):")
-        lines += [f"  {error.label}: {error.message}" for error in result.cell_errors]
+        lines += [f"  {_safe(error.label)}: {_safe(error.message)}" for error in result.cell_errors]
     for question in result.questions:
         lines.append("")
         lines.append(f"{question.title}  [{question.id}]  {_pts(question.points)} / {_pts(question.max_points)}")
@@ -34,7 +39,7 @@ def render_submission(result: SubmissionResult, *, show_hidden_messages: bool = 
             tag = (" (hidden)" if check.hidden else "") + (" (bonus)" if check.max_points == 0 else "")
             lines.append(f"  {mark} {check_title(check.name)}{tag}  {_pts(check.points)}/{_pts(check.max_points)}")
             if check.message and (show_hidden_messages or not check.hidden):
-                lines.append(_indent(check.message))
+                lines.append(_indent(_safe(check.message)))
         for answer in question.manual:
             state = "answered" if answer.answer and answer.answer.strip() else "no answer"
             lines.append(f"  MANUAL {answer.name}: {answer.note} ({_pts(answer.max_points)} points, {state})")
