@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from typing import Protocol
 
 from autograder._internal.assignment import Assignment
-from autograder._internal.evidence import Evidence, Lane, gather
+from autograder._internal.evidence import CleanMemo, Evidence, Lane, gather
 from autograder._internal.sandbox import Limits
 
 
@@ -53,6 +53,7 @@ class LocalRunner:
         self.limits = limits
         self.sandboxed = sandboxed
         self.cache_dir = cache_dir
+        self.memo = CleanMemo()  # identical programs across the class are probed once
 
     def run(self, items: Iterable[WorkItem]) -> Iterator[tuple[WorkItem, Evidence]]:
         items = list(items)
@@ -75,7 +76,7 @@ class LocalRunner:
                         return
                     try:
                         evidence = gather(lane, self.assignment, self.assignment.questions, item.name, item.text,
-                                          self.limits)
+                                          self.limits, memo=self.memo)
                     except Exception as exc:  # noqa: BLE001 - a broken sandbox must not stop the class
                         lane.close()
                         evidence = Evidence("error", f"grading failed: {exc}")
