@@ -8,7 +8,11 @@ submission, otter's own way to grade without Docker), once one at a time and onc
 processes at a time (the same parallelism as this project). Each is run --repeats times;
 the script prints the median submissions/second of each and the ratios.
 
-    python bench/grade_throughput.py [--jobs 2] [--repeats 3] [--otter-repeats 1]
+    python bench/grade_throughput.py [--jobs 2] [--repeats 3] [--otter-repeats 1] [--baseline DIR]
+
+With ``--baseline DIR`` (a checkout of another commit of this project, e.g. made with
+``git worktree add DIR COMMIT``), that checkout's ``autograder grade`` grades the same class in
+the same run, alternating with this one, and the script prints the ratio of the two.
 """
 
 from __future__ import annotations
@@ -36,12 +40,17 @@ def class_notebooks() -> list[Path]:
             for sid, student in sorted(students.items()) if student.get("otter_parity")]
 
 
-def time_autograder(class_dir: Path, jobs: int) -> float:
+def time_autograder(class_dir: Path, jobs: int, checkout: Path = ROOT) -> float:
+    """Wall seconds of one ``autograder grade`` of ``class_dir`` by the project in ``checkout``."""
+    env = dict(os.environ)
+    if checkout != ROOT:  # another commit's code, and its own reference values and caches
+        env["PYTHONPATH"] = str(checkout)
+        env["AUTOGRADER_CACHE"] = str(Path(tempfile.gettempdir()) / f"autograder-bench-{checkout.name}")
     with tempfile.TemporaryDirectory() as out:
         start = time.perf_counter()
         subprocess.run([sys.executable, "-m", "autograder", "grade", str(class_dir), "--out", out,
-                        "--jobs", str(jobs), "--force"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL)
+                        "--jobs", str(jobs), "--force"], cwd=checkout, env=env, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         return time.perf_counter() - start
 
 
@@ -61,7 +70,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--repeats", type=int, default=3, help="runs of autograder grade")
-    parser.add_argument("--otter-repeats", type=int, default=1, help="runs of the otter baseline")
+    parser.add_argument("--otter-repeats", type=int, default=1, help="runs of the otter baseline (0: none)")
+    parser.add_argument("--baseline", type=Path, default=None,
+                        help="a checkout of another commit to time on the same class, in the same run")
     args = parser.parse_args()
 
     from autograder import load_assignment
@@ -77,8 +88,11 @@ def main() -> int:
         class_dir.mkdir()
         for path in notebooks:
             shutil.copy(path, class_dir / path.name)
-        package = build_package(assignment, scratch / "dist", run_tests=False)
+        package = build_package(assignment, scratch / "dist", run_tests=False) if args.otter_repeats else None
         print(f"{len(notebooks)} notebooks, machine: {os.cpu_count()} cores", flush=True)
+        baseline: list[float] = []
+        if args.baseline is not None:
+            time_autograder(class_dir, args.jobs, args.baseline.resolve())  # its reference values, once
         otter_jobs = sorted({1, args.jobs})
         ours: list[float] = []
         theirs: dict[int, list[float]] = {jobs: [] for jobs in otter_jobs}
@@ -89,9 +103,16 @@ def main() -> int:
         for _ in range(args.repeats):
             ours.append(time_autograder(class_dir, args.jobs))
             print(f"  autograder grade --jobs {args.jobs}: {ours[-1]:7.1f} s", flush=True)
+            if args.baseline is not None:
+                baseline.append(time_autograder(class_dir, args.jobs, args.baseline.resolve()))
+                print(f"  baseline {args.baseline.name} grade --jobs {args.jobs}: {baseline[-1]:7.1f} s", flush=True)
     ours_rate = len(notebooks) / statistics.median(ours)
     print(f"autograder grade --jobs {args.jobs} (sandboxed): {ours_rate:.3f} submissions/s "
           f"(median of {len(ours)})")
+    if baseline:
+        base_rate = len(notebooks) / statistics.median(baseline)
+        print(f"baseline {args.baseline}: {base_rate:.3f} submissions/s (median of {len(baseline)}); "
+              f"this checkout / baseline: {ours_rate / base_rate:.2f}")
     for jobs, times in theirs.items():
         rate = len(notebooks) / statistics.median(times)
         print(f"otter run, {jobs} at a time: {rate:.3f} submissions/s (median of {len(times)}); "
