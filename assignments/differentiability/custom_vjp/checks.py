@@ -23,7 +23,10 @@ FD_RTOL = 2e-3
 
 @pytest.mark.points(1)
 @pytest.mark.advisory
-def test_recip_softplus_is_a_custom_vjp_with_rules(submission):
+def test_recip_softplus_is_a_custom_vjp_with_rules(submission, reference):
+    # Only a custom_vjp that computes f earns this point (one that returns x would not).
+    assert_close(f"jax.jit(recip_softplus)(x) for {MODERATE}", reference["values_moderate"],
+                 submission["values_moderate"])
     got = submission["structure"]
     assert got["is_custom_vjp"] is True, (
         "recip_softplus is not a jax.custom_vjp object: decorate it with @jax.custom_vjp "
@@ -102,9 +105,13 @@ def test_works_under_vmap(submission, reference):
 
 @pytest.mark.points(1)
 @pytest.mark.hidden
-def test_vjp_matches_finite_differences_of_the_values(submission):
+def test_vjp_matches_finite_differences_of_the_values(submission, reference):
     # As jax's check_grads: the reverse-mode derivative against central differences of the
     # same program's values along random directions, with random cotangents, float32 tolerance.
+    # Only for the function asked for: any differentiable function (x itself) agrees with its
+    # own finite differences.
+    assert_close(f"jax.jit(recip_softplus)(x) for {MODERATE}", reference["values_moderate"],
+                 submission["values_moderate"])
     got = submission["finite_differences"]
     for mode, label in (("scalar", "recip_softplus"), ("vmap", "jax.vmap(recip_softplus)")):
         vjp, differences = got[mode]["vjp"], got[mode]["differences"]
