@@ -159,6 +159,7 @@ class Artifacts:
 
     def __init__(self, targets: Mapping[str, Target]):
         self._targets = dict(targets)
+        self._functions: dict[str, Callable] = {}
 
     def has(self, name: str) -> bool:
         return name in self._targets and not self._targets[name].error
@@ -192,13 +193,15 @@ class Artifacts:
     def function(self, name: str) -> Callable:
         """Target ``name`` as a JAX function: call it, jit it, take ``jax.grad`` through it
         (if the target was exported with ``vjp_order``). Not ``jax.vmap``/``jax.jvp``: export
-        the transformed function instead."""
+        the transformed function instead. The same object for every call with ``name``, so
+        probes can cache what they build from it."""
+        if name not in self._functions:
+            def call(*args: Any) -> Any:
+                return self.variant(name, *args).callable(*args)
 
-        def call(*args: Any) -> Any:
-            return self.variant(name, *args).callable(*args)
-
-        call.__name__ = name
-        return call
+            call.__name__ = name
+            self._functions[name] = call
+        return self._functions[name]
 
     def program(self, name: str, *args: Any) -> Program:
         """The structure of the variant that ``function(name)(*args)`` runs."""
