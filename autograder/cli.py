@@ -194,6 +194,51 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK if not bad else EXIT_FAILED
 
 
+def _add_mutate(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "mutate", help="measure the checks: grade small changes of the reference answer (mutation testing)",
+        description="Make mutants of each question's reference answer (an operator flipped, a sign "
+                    "dropped, a constant perturbed, arguments swapped, a term dropped, log1p for log, "
+                    "where-branches exchanged, a slice shifted by one), grade each in the sandbox, and "
+                    "report the mutation score per question, which check kills which mutants, and the "
+                    "survivors. List equivalent mutants in QUESTION/equivalent_mutants.txt "
+                    "(`ID  # reason`, one a line) and they stop being counted.")
+    _add_assignment_args(parser)
+    parser.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1,
+                        help="mutants graded in parallel (default: all cores)")
+    parser.add_argument("--max-mutants", type=int, default=None, metavar="N",
+                        help="mutants graded per question, chosen the same way every time "
+                             "(default 40; 0: all of them)")
+    parser.add_argument("--timeout", type=float, default=120.0, help="wall seconds per mutant (default 120)")
+    parser.add_argument("--probe-timeout", type=float, default=30.0, help="wall seconds per probe (default 30)")
+    parser.add_argument("--unsafe-no-sandbox", action="store_true",
+                        help="grade the mutants without the sandbox (they are your own code, changed)")
+    parser.add_argument("--output", choices=("text", "json"), default="text")
+    parser.set_defaults(func=_cmd_mutate)
+
+
+def _cmd_mutate(args: argparse.Namespace) -> int:
+    from autograder._internal.mutation import DEFAULT_LIMIT, mutate, render
+    from autograder._internal.sandbox import Limits
+
+    assignment = load_assignment(args.assignment)
+    if args.max_mutants is not None and args.max_mutants < 0:
+        raise UsageError(f"--max-mutants must be 0 (all) or more, got {args.max_mutants}")
+    limit = DEFAULT_LIMIT if args.max_mutants is None else (args.max_mutants or None)
+
+    def show(qid, result, done, total) -> None:
+        print(f"{qid} {done}/{total} {result.status:11} {result.mutant.id}", file=sys.stderr)
+
+    reports = mutate(assignment, args.questions, jobs=args.jobs, sandboxed=not args.unsafe_no_sandbox,
+                     limit=limit, limits=Limits(timeout=args.timeout, probe_timeout=args.probe_timeout),
+                     on_result=show)
+    if args.output == "json":
+        print(json.dumps({"assignment": assignment.name, "questions": [r.to_plain() for r in reports]}, indent=2))
+    else:
+        print(render(reports))
+    return EXIT_OK
+
+
 def _add_template(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("template", help="build the student template (.ipynb and .py) from the sources")
     parser.add_argument("--assignment", "-a", default=None)
@@ -250,7 +295,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Grade JAX autodiff exercises: students check their work, TAs grade a class in a "
                     "sandbox, instructors validate and package questions.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_add_grade, _add_check, _add_validate, _add_template, _add_export, _add_package):
+    for add in (_add_grade, _add_check, _add_validate, _add_mutate, _add_template, _add_export,
+                _add_package):
         add(sub)
     return parser
 
