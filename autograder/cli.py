@@ -171,7 +171,7 @@ def _add_validate(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from autograder._internal.validation import validate
+    from autograder._internal.validation import diagnose, validate
 
     assignment = load_assignment(args.assignment)
 
@@ -191,7 +191,51 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         for check in case.result.checks:
             if not check.passed and case.label != "stub":
                 print(f"    {check.name}: {check.message.splitlines()[0] if check.message else ''}")
+    diagnostics = diagnose(assignment, cases)
+    if diagnostics:
+        print("\nWhat proves nothing yet, or is still missing:")
+        for diagnostic in diagnostics:
+            print(f"  {diagnostic.question or assignment.name}: {diagnostic.message}")
     return EXIT_OK if not bad else EXIT_FAILED
+
+
+def _add_new(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "new", help="scaffold a new question (instructors)",
+        description="Write a new question in every place it lives: prompt, stub, reference answer, "
+                    "targets.py, probes.py and checks.py (a public and a hidden check), a wrong/ and a "
+                    "right/ example, its entry in assignment.toml and its placeholder in the course text. "
+                    "`autograder validate -q QUESTION` then says what is still to be written.")
+    parser.add_argument("assignment", help="assignment name or folder")
+    parser.add_argument("question", help="the new question's id (a lower-case identifier)")
+    parser.add_argument("--title", default=None, help="its title (default: Q<n>: <id in words>)")
+    parser.add_argument("--function", default=None,
+                        help="the name of the function students write (default: the question id)")
+    parser.add_argument("--after", default=None, metavar="QID",
+                        help="put its placeholder in the course text after this question's "
+                             "(default: at the end)")
+    parser.set_defaults(func=_cmd_new)
+
+
+def _cmd_new(args: argparse.Namespace) -> int:
+    from autograder._internal.scaffold import SCAFFOLD_MARK, scaffold_question
+
+    assignment = load_assignment(args.assignment)
+    done = scaffold_question(assignment, args.question, title=args.title, function=args.function,
+                             after=args.after)
+    for path in done.written:
+        print(f"wrote  {path}")
+    for path in done.edited:
+        print(f"edited {path}")
+    steps = [(f"autograder validate -q {done.question}", "says what is still a placeholder or proves nothing"),
+             ("", f"(write the question: replace every {SCAFFOLD_MARK} in the files above)"),
+             (f"autograder mutate -q {done.question}", "measures how strong its checks are"),
+             ("autograder template", "rebuilds student_template/ once the question is ready")]
+    width = max(len(command) for command, _ in steps)
+    print("\nNext:")
+    for command, what in steps:
+        print(f"  {command:{width}}  {what}")
+    return EXIT_OK
 
 
 def _add_mutate(sub: argparse._SubParsersAction) -> None:
@@ -295,7 +339,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Grade JAX autodiff exercises: students check their work, TAs grade a class in a "
                     "sandbox, instructors validate and package questions.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_add_grade, _add_check, _add_validate, _add_mutate, _add_template, _add_export,
+    for add in (_add_grade, _add_check, _add_validate, _add_new, _add_mutate, _add_template, _add_export,
                 _add_package):
         add(sub)
     return parser
