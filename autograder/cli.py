@@ -146,6 +146,10 @@ def _add_check(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("submission", type=Path, help="your .py or .ipynb file")
     _add_assignment_args(parser)
     parser.add_argument("--timeout", type=float, default=300.0)
+    parser.add_argument("--kit", type=Path, default=None,
+                        help="the student kit folder to check with (default: the kit the current folder "
+                             "is in, if any; else this project's assignments and reference)")
+    parser.add_argument("--output", choices=("text", "json"), default="text")
     parser.set_defaults(func=_cmd_check)
 
 
@@ -153,11 +157,23 @@ def _cmd_check(args: argparse.Namespace) -> int:
     from autograder._internal.pipeline import check_readable, grade_file
     from autograder._internal.report import render_submission
     from autograder._internal.sandbox import Limits
+    from autograder._internal.student_kit import check_with_kit, find_kit, load_kit
 
-    assignment = load_assignment(args.assignment)
+    kit_dir = args.kit if args.kit is not None else (find_kit(Path.cwd()) if args.assignment is None else None)
     check_readable(args.submission)
-    result = grade_file(assignment, args.submission, questions=args.questions,
-                        limits=Limits(timeout=args.timeout), include_hidden=False)
+    limits = Limits(timeout=args.timeout)
+    if kit_dir is not None:
+        kit = load_kit(kit_dir)
+        assignment = kit.assignment
+        result = check_with_kit(kit, args.submission, questions=args.questions, limits=limits)
+    else:
+        assignment = load_assignment(args.assignment)
+        result = grade_file(assignment, args.submission, questions=args.questions, limits=limits,
+                            include_hidden=False)
+    if args.output == "json":
+        print(json.dumps({"assignment": assignment.name, "submission": result.submission,
+                          **result.to_plain()}, indent=2))
+        return EXIT_OK
     print(render_submission(result))
     print("\nOnly the public checks ran. Hidden checks run when your submission is graded.")
     return EXIT_OK
@@ -319,6 +335,12 @@ def _add_package(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", type=Path, default=Path("dist"), help="output folder (default: dist)")
     parser.add_argument("--no-run-tests", action="store_true",
                         help="skip otter's check that the solutions notebook gets full marks (one notebook run)")
+    parser.add_argument("--student", action="store_true",
+                        help="write the student kit instead (default --out: dist/student-kit): the template, "
+                             "public checks and the reference values they read, for `autograder check` "
+                             "without the reference solution or any hidden check")
+    parser.add_argument("--question", "-q", action="append", dest="questions", metavar="QID",
+                        help="with --student: only this question (repeatable)")
     parser.set_defaults(func=_cmd_package)
 
 
@@ -326,6 +348,17 @@ def _cmd_package(args: argparse.Namespace) -> int:
     from autograder._internal.otter_package import build_package
 
     assignment = load_assignment(args.assignment)
+    if args.student:
+        from autograder._internal.student_kit import build_kit
+
+        out = args.out if args.out != Path("dist") else Path("dist") / "student-kit"
+        kit = build_kit(assignment, out, questions=args.questions)
+        print(f"student kit: {kit.out}  (hand out the whole folder; it holds no hidden check)")
+        for qid, names in kit.checks.items():
+            print(f"  {qid}: {len(names)} public check{'s' if len(names) != 1 else ''}")
+        return EXIT_OK
+    if args.questions:
+        raise UsageError("--question applies to the student kit (--student); the otter package holds every question")
     package = build_package(assignment, args.out, run_tests=not args.no_run_tests)
     print(f"master notebook:  {package.master}")
     print(f"student folder:   {package.student_dir}  (hand out the whole folder)")
