@@ -228,8 +228,8 @@ def _add_new(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--function", default=None,
                         help="the name of the function students write (default: the question id)")
     parser.add_argument("--after", default=None, metavar="QID",
-                        help="put its placeholder in the course text after this question's "
-                             "(default: at the end)")
+                        help="put it after this question, in assignment.toml and in the course text "
+                             "(default: after the last one)")
     parser.set_defaults(func=_cmd_new)
 
 

@@ -7,6 +7,7 @@ of the copy (its values are cached by content, the copy's new question makes it 
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -58,7 +59,10 @@ def test_options_name_the_function_title_and_place(project):
     scaffold_question(copied(project), "q7", title="Q7: the logistic function", function="logistic",
                       after="softplus")
     assignment = copied(project)
-    assert [q.id for q in assignment.questions][-1] == "q7"
+    assert [q.id for q in assignment.questions][:3] == ["softplus", "q7", "norm_hessian"]
+    notebook = json.loads(template_files(assignment)["differentiability.ipynb"])
+    tagged = [c["metadata"]["tags"][1] for c in notebook["cells"] if "answer" in c["metadata"].get("tags", [])]
+    assert tagged == [q.id for q in assignment.questions]  # the notebook and the .py template agree
     assert assignment.question("q7").title == "Q7: the logistic function"
     assert "def logistic(x):" in assignment.question("q7").stub_path.read_text()
     text = assignment.notebook_source.read_text()

@@ -195,8 +195,21 @@ def {function}(x):
 '''
 
 
-def _toml_entry(qid: str, title: str) -> str:
-    return f'\n[[questions]]\nid = "{qid}"\ntitle = {json.dumps(title, ensure_ascii=False)}\n'
+def _with_entry(text: str, qid: str, title: str, after: str | None) -> str:
+    """``assignment.toml`` with the question's entry at the end, or right after ``after``'s entry
+    (the template lists questions in this order, and the course text must agree)."""
+    entry = f'[[questions]]\nid = "{qid}"\ntitle = {json.dumps(title, ensure_ascii=False)}\n'
+    if after is None:
+        return text.rstrip("\n") + "\n\n" + entry
+    lines = text.splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if re.fullmatch(rf'id\s*=\s*"{after}"\s*', line.strip())), None)
+    if start is None:
+        raise UsageError(f"assignment.toml has no entry `id = \"{after}\"` to put the new question after")
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].strip() == "[[questions]]"), len(lines))
+    while end > start + 1 and not lines[end - 1].strip():
+        end -= 1
+    head = "".join(lines[:end]).rstrip("\n") + "\n"
+    return head + "\n" + entry + ("\n" + "".join(lines[end:]).lstrip("\n") if end < len(lines) else "")
 
 
 def _with_placeholder(text: str, qid: str, after: str | None) -> str:
@@ -218,8 +231,8 @@ def scaffold_question(assignment: Assignment, qid: str, *, title: str | None = N
     Args:
         title: its title in the assignment (default ``Q<n>: <qid in words>``).
         function: the name of the function students write (default: the question id).
-        after: the question whose placeholder in the course text the new one follows
-            (default: the end of the course text).
+        after: the question the new one follows, in assignment.toml and in the course text
+            (default: after the last one, at the end of the course text).
 
     Nothing is written when an argument is refused; if writing fails half-way, what was
     written is removed again.
@@ -235,7 +248,7 @@ def scaffold_question(assignment: Assignment, qid: str, *, title: str | None = N
     files = {directory / name: text for name, text in question_files(qid, function, title).items()}
     files[_reference_path(assignment, qid)] = reference_file(function)
     config = assignment.directory / "assignment.toml"
-    edits = {config: config.read_text(encoding="utf-8") + _toml_entry(qid, title),
+    edits = {config: _with_entry(config.read_text(encoding="utf-8"), qid, title, after),
              assignment.notebook_source: _with_placeholder(
                  assignment.notebook_source.read_text(encoding="utf-8"), qid, after)}
     originals = {path: path.read_text(encoding="utf-8") for path in edits}
