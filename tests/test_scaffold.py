@@ -8,6 +8,7 @@ of the copy (its values are cached by content, the copy's new question makes it 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -154,3 +155,74 @@ def test_validate_runs_at_once_and_flags_what_is_missing_or_vacuous(project):
     assert "FAIL q7             stub" in result.stderr
     assert ("q7: no answer fails hidden check test_q7_gradient, not even the untouched stub"
             in result.stdout), result.stdout
+
+
+# ---------------------------------------------------------------------------------------------
+# The authoring guide, followed to the letter
+
+GUIDE = ROOT / "docs" / "authoring.md"
+_FILE_MARK = re.compile(r"^<!-- file: (\S+) -->$")
+
+
+def guide_steps(text: str) -> list[tuple[str, str]]:
+    """("run", command) and ("write", path + NUL + content) in the guide's order: every line of a
+    ```sh block, and every fenced block right under a `<!-- file: PATH -->` line."""
+    steps, lines, index = [], text.splitlines(), 0
+    while index < len(lines):
+        line = lines[index]
+        mark = _FILE_MARK.match(line)
+        if mark or line.strip() == "```sh":
+            start = index + 2 if mark else index + 1
+            end = next(i for i in range(start, len(lines)) if lines[i].strip() == "```")
+            body = lines[start:end]
+            if mark:
+                steps.append(("write", mark.group(1) + "\0" + "\n".join(body) + "\n"))
+            else:
+                steps += [("run", command) for command in body if command.strip()]
+            index = end + 1
+        else:
+            index += 1
+    return steps
+
+
+def test_the_guide_has_commands_and_files_to_follow():
+    steps = guide_steps(GUIDE.read_text())
+    runs = [value for kind, value in steps if kind == "run"]
+    assert runs[0].startswith("autograder new differentiability logsumexp")
+    assert "autograder validate -q logsumexp" in runs and "autograder mutate -q logsumexp" in runs
+    written = [value.split("\0")[0] for kind, value in steps if kind == "write"]
+    for name in ("prompt.md", "stub.py", "targets.py", "probes.py", "checks.py"):
+        assert f"assignments/differentiability/logsumexp/{name}" in written
+    assert "reference/differentiability/logsumexp.py" in written
+
+
+@pytest.mark.slow
+def test_following_the_guide_makes_a_question_that_validates(project):
+    sandboxed = shutil.which("bwrap") is not None
+    outputs = []
+    for kind, value in guide_steps(GUIDE.read_text()):
+        if kind == "write":
+            path, content = value.split("\0", 1)
+            (project / path).parent.mkdir(parents=True, exist_ok=True)
+            (project / path).write_text(content)
+            continue
+        command = value
+        if command.startswith("autograder "):
+            command = f"{sys.executable} -m {command}"
+            if " mutate " in command and not sandboxed:
+                command += " --unsafe-no-sandbox"
+        result = subprocess.run(command, shell=True, capture_output=True, text=True, cwd=project, timeout=900)
+        assert result.returncode == 0, f"{value}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+        outputs.append((value, result.stdout))
+    validations = [out for command, out in outputs if command.startswith("autograder validate")]
+    assert "What proves nothing yet" in validations[0]  # the scaffold: placeholders left
+    assert "What proves nothing yet" not in validations[-1], validations[-1]  # the written question
+    assert "validation cases as expected" in validations[-1]
+    [mutated] = [out for command, out in outputs if command.startswith("autograder mutate")]
+    score = mutated.splitlines()[0]
+    assert score.startswith("logsumexp: ") and score.endswith("%")
+    assert float(score.rsplit(" ", 1)[1].rstrip("%")) >= 90.0, mutated
+    assignment = copied(project)
+    assert [q.id for q in assignment.questions][:3] == ["softplus", "norm_hessian", "logsumexp"]
+    assert (project / "student_template" / "differentiability.ipynb").read_text() == \
+        template_files(assignment)["differentiability.ipynb"]
