@@ -274,6 +274,10 @@ def _add_check(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("submission", type=Path, help="your .py or .ipynb file")
     _add_assignment_args(parser)
     parser.add_argument("--timeout", type=float, default=300.0)
+    parser.add_argument("--kit", type=Path, default=None,
+                        help="the student kit folder to check with (default: the kit the current folder "
+                             "is in, if any; else this project's assignments and reference)")
+    parser.add_argument("--output", choices=("text", "json"), default="text")
     parser.set_defaults(func=_cmd_check)
 
 
@@ -281,11 +285,23 @@ def _cmd_check(args: argparse.Namespace) -> int:
     from autograder._internal.pipeline import check_readable, grade_file
     from autograder._internal.report import render_submission
     from autograder._internal.sandbox import Limits
+    from autograder._internal.student_kit import check_with_kit, find_kit, load_kit
 
-    assignment = load_assignment(args.assignment)
+    kit_dir = args.kit if args.kit is not None else (find_kit(Path.cwd()) if args.assignment is None else None)
     check_readable(args.submission)
-    result = grade_file(assignment, args.submission, questions=args.questions,
-                        limits=Limits(timeout=args.timeout), include_hidden=False)
+    limits = Limits(timeout=args.timeout)
+    if kit_dir is not None:
+        kit = load_kit(kit_dir)
+        assignment = kit.assignment
+        result = check_with_kit(kit, args.submission, questions=args.questions, limits=limits)
+    else:
+        assignment = load_assignment(args.assignment)
+        result = grade_file(assignment, args.submission, questions=args.questions, limits=limits,
+                            include_hidden=False)
+    if args.output == "json":
+        print(json.dumps({"assignment": assignment.name, "submission": result.submission,
+                          **result.to_plain()}, indent=2))
+        return EXIT_OK
     print(render_submission(result))
     print("\nOnly the public checks ran. Hidden checks run when your submission is graded.")
     return EXIT_OK
@@ -299,7 +315,7 @@ def _add_validate(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from autograder._internal.validation import validate
+    from autograder._internal.validation import diagnose, validate
 
     assignment = load_assignment(args.assignment)
 
@@ -319,7 +335,96 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         for check in case.result.checks:
             if not check.passed and case.label != "stub":
                 print(f"    {check.name}: {check.message.splitlines()[0] if check.message else ''}")
+    diagnostics = diagnose(assignment, cases)
+    if diagnostics:
+        print("\nWhat proves nothing yet, or is still missing:")
+        for diagnostic in diagnostics:
+            print(f"  {diagnostic.question or assignment.name}: {diagnostic.message}")
     return EXIT_OK if not bad else EXIT_FAILED
+
+
+def _add_new(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "new", help="scaffold a new question (instructors)",
+        description="Write a new question in every place it lives: prompt, stub, reference answer, "
+                    "targets.py, probes.py and checks.py (a public and a hidden check), a wrong/ and a "
+                    "right/ example, its entry in assignment.toml and its placeholder in the course text. "
+                    "`autograder validate -q QUESTION` then says what is still to be written.")
+    parser.add_argument("assignment", help="assignment name or folder")
+    parser.add_argument("question", help="the new question's id (a lower-case identifier)")
+    parser.add_argument("--title", default=None, help="its title (default: Q<n>: <id in words>)")
+    parser.add_argument("--function", default=None,
+                        help="the name of the function students write (default: the question id)")
+    parser.add_argument("--after", default=None, metavar="QID",
+                        help="put it after this question, in assignment.toml and in the course text "
+                             "(default: after the last one)")
+    parser.set_defaults(func=_cmd_new)
+
+
+def _cmd_new(args: argparse.Namespace) -> int:
+    from autograder._internal.scaffold import SCAFFOLD_MARK, scaffold_question
+
+    assignment = load_assignment(args.assignment)
+    done = scaffold_question(assignment, args.question, title=args.title, function=args.function,
+                             after=args.after)
+    for path in done.written:
+        print(f"wrote  {path}")
+    for path in done.edited:
+        print(f"edited {path}")
+    steps = [(f"autograder validate -q {done.question}", "says what is still a placeholder or proves nothing"),
+             ("", f"(write the question: replace every {SCAFFOLD_MARK} in the files above)"),
+             (f"autograder mutate -q {done.question}", "measures how strong its checks are"),
+             ("autograder template", "rebuilds student_template/ once the question is ready")]
+    width = max(len(command) for command, _ in steps)
+    print("\nNext:")
+    for command, what in steps:
+        print(f"  {command:{width}}  {what}")
+    return EXIT_OK
+
+
+def _add_mutate(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "mutate", help="measure the checks: grade small changes of the reference answer (mutation testing)",
+        description="Make mutants of each question's reference answer (an operator flipped, a sign "
+                    "dropped, a constant perturbed, arguments swapped, a term dropped, log1p for log, "
+                    "where-branches exchanged, a slice shifted by one), grade each in the sandbox, and "
+                    "report the mutation score per question, which check kills which mutants, and the "
+                    "survivors. List equivalent mutants in QUESTION/equivalent_mutants.txt "
+                    "(`ID  # reason`, one a line) and they stop being counted.")
+    _add_assignment_args(parser)
+    parser.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1,
+                        help="mutants graded in parallel (default: all cores)")
+    parser.add_argument("--max-mutants", type=int, default=None, metavar="N",
+                        help="mutants graded per question, chosen the same way every time "
+                             "(default 40; 0: all of them)")
+    parser.add_argument("--timeout", type=float, default=120.0, help="wall seconds per mutant (default 120)")
+    parser.add_argument("--probe-timeout", type=float, default=30.0, help="wall seconds per probe (default 30)")
+    parser.add_argument("--unsafe-no-sandbox", action="store_true",
+                        help="grade the mutants without the sandbox (they are your own code, changed)")
+    parser.add_argument("--output", choices=("text", "json"), default="text")
+    parser.set_defaults(func=_cmd_mutate)
+
+
+def _cmd_mutate(args: argparse.Namespace) -> int:
+    from autograder._internal.mutation import DEFAULT_LIMIT, mutate, render
+    from autograder._internal.sandbox import Limits
+
+    assignment = load_assignment(args.assignment)
+    if args.max_mutants is not None and args.max_mutants < 0:
+        raise UsageError(f"--max-mutants must be 0 (all) or more, got {args.max_mutants}")
+    limit = DEFAULT_LIMIT if args.max_mutants is None else (args.max_mutants or None)
+
+    def show(qid, result, done, total) -> None:
+        print(f"{qid} {done}/{total} {result.status:11} {result.mutant.id}", file=sys.stderr)
+
+    reports = mutate(assignment, args.questions, jobs=args.jobs, sandboxed=not args.unsafe_no_sandbox,
+                     limit=limit, limits=Limits(timeout=args.timeout, probe_timeout=args.probe_timeout),
+                     on_result=show)
+    if args.output == "json":
+        print(json.dumps({"assignment": assignment.name, "questions": [r.to_plain() for r in reports]}, indent=2))
+    else:
+        print(render(reports))
+    return EXIT_OK
 
 
 def _add_template(sub: argparse._SubParsersAction) -> None:
@@ -358,6 +463,12 @@ def _add_package(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", type=Path, default=Path("dist"), help="output folder (default: dist)")
     parser.add_argument("--no-run-tests", action="store_true",
                         help="skip otter's check that the solutions notebook gets full marks (one notebook run)")
+    parser.add_argument("--student", action="store_true",
+                        help="write the student kit instead (default --out: dist/student-kit): the template, "
+                             "public checks and the reference values they read, for `autograder check` "
+                             "without the reference solution or any hidden check")
+    parser.add_argument("--question", "-q", action="append", dest="questions", metavar="QID",
+                        help="with --student: only this question (repeatable)")
     parser.set_defaults(func=_cmd_package)
 
 
@@ -365,6 +476,17 @@ def _cmd_package(args: argparse.Namespace) -> int:
     from autograder._internal.otter_package import build_package
 
     assignment = load_assignment(args.assignment)
+    if args.student:
+        from autograder._internal.student_kit import build_kit
+
+        out = args.out if args.out != Path("dist") else Path("dist") / "student-kit"
+        kit = build_kit(assignment, out, questions=args.questions)
+        print(f"student kit: {kit.out}  (hand out the whole folder; it holds no hidden check)")
+        for qid, names in kit.checks.items():
+            print(f"  {qid}: {len(names)} public check{'s' if len(names) != 1 else ''}")
+        return EXIT_OK
+    if args.questions:
+        raise UsageError("--question applies to the student kit (--student); the otter package holds every question")
     package = build_package(assignment, args.out, run_tests=not args.no_run_tests)
     print(f"master notebook:  {package.master}")
     print(f"student folder:   {package.student_dir}  (hand out the whole folder)")
@@ -378,8 +500,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Grade JAX autodiff exercises: students check their work, TAs grade a class in a "
                     "sandbox, instructors validate and package questions.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_add_grade, _add_check, _add_validate, _add_template, _add_export, _add_report, _add_review,
-                _add_package):
+    for add in (_add_grade, _add_check, _add_validate, _add_new, _add_mutate, _add_template, _add_export,
+                _add_report, _add_review, _add_package):
         add(sub)
     return parser
 

@@ -295,6 +295,26 @@ def _manifest(assignment: Assignment, checks: dict[str, list[CheckSpec]]) -> str
     }, indent=1) + "\n"
 
 
+def public_question_files(assignment: Assignment, question: Question, values: ProbeValues) -> dict[str, str]:
+    """What students may have of one question: file name -> text of ``targets.py`` (public by
+    design), ``probes.py`` and ``checks.py`` pruned to the public checks and the clean probes
+    they read, and the reference values they compare with; empty if it has no public check."""
+    part = public_part(question, values)
+    if not part.checks:
+        return {}
+    relative = question.directory.relative_to(assignment.directory.parent.parent)
+    student_side = {spec.name for spec in student_probes_in(
+        import_file(question.targets_path, f"autograder_package_targets_{question.id}"))}
+    return {
+        "targets.py": question.targets_path.read_text(encoding="utf-8"),
+        "probes.py": prune_module(question.probes_path.read_text(encoding="utf-8"),
+                                  set(part.probes) - student_side, f"{relative}/probes.py"),
+        "checks.py": prune_module(question.checks_path.read_text(encoding="utf-8"), set(part.checks),
+                                  f"{relative}/checks.py"),
+        REFERENCE_FILE: _reference_json(question, values, part.reference),
+    }
+
+
 def support_files(assignment: Assignment, reference: dict[str, ProbeValues]) -> dict[str, str]:
     """Relative path -> text of everything in ``otter_checks/`` and ``otter_public/``."""
     files: dict[str, str] = {}
@@ -309,21 +329,11 @@ def support_files(assignment: Assignment, reference: dict[str, ProbeValues]) -> 
         files[f"{folder}/probes.py"] = question.probes_path.read_text(encoding="utf-8")
         files[f"{folder}/checks.py"] = question.checks_path.read_text(encoding="utf-8")
         files[f"{folder}/{REFERENCE_FILE}"] = _reference_json(question, values, list(values))
-        part = public_part(question, values)
-        if not part.checks:
+        public = public_question_files(assignment, question, values)
+        if not public:
             continue
         public_checks[question.id] = [c for c in specs if not c.hidden]
-        relative = question.directory.relative_to(assignment.directory.parent.parent)
-        folder = f"{PUBLIC_DATA}/{question.id}"
-        student_side = {spec.name for spec in student_probes_in(
-            import_file(question.targets_path, f"autograder_package_targets_{question.id}"))}
-        files[f"{folder}/targets.py"] = question.targets_path.read_text(encoding="utf-8")
-        files[f"{folder}/probes.py"] = prune_module(
-            question.probes_path.read_text(encoding="utf-8"), set(part.probes) - student_side,
-            f"{relative}/probes.py")
-        files[f"{folder}/checks.py"] = prune_module(
-            question.checks_path.read_text(encoding="utf-8"), set(part.checks), f"{relative}/checks.py")
-        files[f"{folder}/{REFERENCE_FILE}"] = _reference_json(question, values, part.reference)
+        files.update({f"{PUBLIC_DATA}/{question.id}/{name}": text for name, text in public.items()})
     files[f"{FULL_DATA}/{MANIFEST}"] = _manifest(assignment, full_checks)
     files[f"{PUBLIC_DATA}/{MANIFEST}"] = _manifest(assignment, public_checks)
     return files
