@@ -113,8 +113,9 @@ def test_advisory_checks_are_marked_when_results_have_them(report_class):
     qid = next(iter(first["questions"]))
     name = first["questions"][qid]["checks"][0]["name"]
     for result in stored.values():
-        for check in result["questions"][qid]["checks"]:
-            check["advisory"] = check["name"] == name
+        for question_id, question in result["questions"].items():
+            for check in question["checks"]:
+                check["advisory"] = question_id == qid and check["name"] == name
     report = report_class["report"]
     from autograder._internal.export import ClassInfo
 

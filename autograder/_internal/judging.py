@@ -12,6 +12,7 @@ import contextlib
 import dataclasses
 import io
 import os
+import sys
 import tempfile
 import threading
 from pathlib import Path
@@ -146,8 +147,16 @@ def judge_questions(values: list[tuple[Question, ProbeValues, ProbeValues]], *,
             "--import-mode=importlib", "--tb=no",
             "-c", _empty_config(), "-o", "python_files=checks.py",
             "--rootdir", root] + ([] if include_hidden else ["-m", "not hidden"])
+    checks_files = {str(question.checks_path.resolve()) for question, _, _ in values}
     with _PYTEST_LOCK, contextlib.redirect_stdout(io.StringIO()):  # verdicts are collected, not printed
-        exit_code = pytest.main(args, plugins=[plugin, __import__(__name__, fromlist=["_"])])
+        try:
+            exit_code = pytest.main(args, plugins=[plugin, __import__(__name__, fromlist=["_"])])
+        finally:
+            # pytest's importlib mode reuses a loaded module of the same name: forget the checks, so
+            # that an edited checks.py, or another copy of the question, is imported afresh next time
+            for name, module in list(sys.modules.items()):
+                if str(getattr(module, "__file__", "") or "") in checks_files:
+                    del sys.modules[name]
     if exit_code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR,
                      pytest.ExitCode.NO_TESTS_COLLECTED, pytest.ExitCode.INTERRUPTED):
         names = ", ".join(str(question.checks_path) for question, _, _ in values)

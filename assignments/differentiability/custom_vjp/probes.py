@@ -142,7 +142,7 @@ def grads_extreme(art):
 
 
 @probe
-def cotangents(art):
+def vjp_with_cotangents(art):
     return {"scalar": pullback(art, "scalar", COTANGENTS)[_BENIGN],
             "batched": pullback(art, "vmap", COTANGENTS)[_BENIGN]}
 
