@@ -84,7 +84,7 @@ def test_closed_form_for_sizes_1_to_64(submission, reference):
 
 
 def _matrices(submission, reference):
-    """(name, n, H, x) for both Hessians at every size and scale, H checked to be (n, n)."""
+    """(name, where, H, x) for both Hessians at every size and scale, H checked to be (n, n)."""
     for key, name in NAMES.items():
         got = submission[f"{key}_sizes"]
         for n, case in reference[f"{key}_sizes"].items():
@@ -93,14 +93,14 @@ def _matrices(submission, reference):
                 if h.shape != (int(n), int(n)):
                     raise AssertionError(f"{name}(x) for x of size {n}: wrong shape: got {h.shape}, "
                                          f"expected {(int(n), int(n))}")
-                yield f"{name}(x) for x of size {n} and |x| = {np.linalg.norm(x):.3g}", h.astype(np.float64), x
+                yield name, f"for x of size {n} and |x| = {np.linalg.norm(x):.3g}", h.astype(np.float64), x
 
 
 @pytest.mark.points(1)
 @pytest.mark.hidden
 def test_hessians_are_symmetric(submission, reference):
-    for what, h, x in _matrices(submission, reference):
-        assert_close(f"the transpose of {what}", h, h.T, rtol=0, atol=ATOL32 / np.linalg.norm(x))
+    for name, where, h, x in _matrices(submission, reference):
+        assert_close(f"{name}(x).T against {name}(x) {where}", h, h.T, rtol=0, atol=ATOL32 / np.linalg.norm(x))
 
 
 @pytest.mark.points(1)
@@ -108,8 +108,8 @@ def test_hessians_are_symmetric(submission, reference):
 def test_hessians_have_x_in_their_null_space(submission, reference):
     # The true H has (spectral norm) |H| = 1/|x|, so |H| |x| = 1 at every scale, and H @ x must be
     # 0 up to float32 rounding (~1e-7 per entry of H, summed over n <= 64 entries).
-    for what, h, x in _matrices(submission, reference):
-        assert_close(f"{what} @ x", np.zeros(len(x)), h @ x, rtol=0, atol=1e-5)
+    for name, where, h, x in _matrices(submission, reference):
+        assert_close(f"{name}(x) @ x {where}", np.zeros(len(x)), h @ x, rtol=0, atol=1e-5)
 
 
 def _one_by_one(submission, name, n):
