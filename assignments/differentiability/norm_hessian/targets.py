@@ -15,9 +15,9 @@ NAMES = ("norm", "norm_hessian", "norm_hessian_closed_form")
 SIZES = (1, 2, 3, 7, 33, 64)
 #: Batches under vmap: (BATCH, n) for each of these n.
 BATCH = 9
-VMAP_SIZES = (1, 7, 64)
+VMAP_SIZES = (1, 7, 33)
 #: Vector lengths the float64 probes use.
-SIZES_FLOAT64 = (1, 9, 64)
+SIZES_FLOAT64 = (1, 9, 33)
 
 
 # float32, any n: called eagerly, under jax.jit and under jax.lax.map in the clean stage.
