@@ -64,8 +64,8 @@ def test_code_that_branches_on_a_length_is_exported_at_each_listed_size():
 
 def test_code_that_cannot_be_traced_fails_with_a_message_a_student_can_act_on():
     payload, exported_target = exported(f_vector, f=lambda x: x if float(x[0]) > 0 else -x)
-    message = " ".join(v.get("error", "") for v in payload["variants"])
-    assert "could not be exported" in message and "jnp.where" in message
+    message = payload["error"]  # failed at every size: reported once, for the symbolic shapes
+    assert "could not be exported" in message and "float32[n]" in message and "jnp.where" in message
     with pytest.raises(ProbeFailure, match="could not be exported"):
         art_function(exported_target)(np.ones(3, np.float32))
 
@@ -80,7 +80,7 @@ def test_host_callbacks_cannot_be_exported():
         return jax.pure_callback(lambda v: np.sin(v), jax.ShapeDtypeStruct(x.shape, x.dtype), x)
 
     payload, _ = exported(f_vector, f=calls_back)
-    assert "could not be exported" in payload["variants"][0]["error"]
+    assert "could not be exported" in payload["error"]
 
 
 def test_the_students_vjp_rule_travels_with_the_artifact():
@@ -105,6 +105,17 @@ def test_a_program_that_cannot_be_reverse_differentiated_still_runs_and_says_why
     assert exported_target.variants[0].program.count("while") == 1  # what runs is what is inspected
     with pytest.raises(ProbeFailure, match="reverse-mode differentiation"):
         jax.grad(lambda x: jnp.sum(f(x)))(np.ones(3, np.float32))
+
+
+def test_a_program_of_too_many_operations_is_refused_before_it_compiles():
+    def unrolled(x):
+        total = x[0]
+        for _ in range(3000):  # a Python loop, unrolled into the program
+            total = total * 1.0001 + 1.0
+        return x + total
+
+    _, exported_target = exported(f_vector, f=unrolled)
+    assert all("operations" in (v.error or "") for v in exported_target.variants)
 
 
 def test_a_program_too_large_is_refused(monkeypatch):

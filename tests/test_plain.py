@@ -68,3 +68,23 @@ def test_malformed_worker_output_is_refused(text):
 def test_output_is_one_json_line():
     line = to_json(to_plain({"x": np.ones((2, 2)), "s": "a\nb"}))
     assert "\n" not in line and json.loads(line)
+
+
+def test_arrays_travel_as_exact_bytes_and_malformed_bytes_are_refused():
+    import base64
+
+    import numpy as np
+
+    from autograder._internal.plain import NotPlainData, from_json, to_json
+
+    for array in (np.array([np.nan, np.inf, -0.0, 1e-300, 3.0]), np.arange(12, dtype=np.int32).reshape(3, 4),
+                  np.array([True, False]), np.zeros((0, 3), np.float32)):
+        back = from_json(to_json({"a": array}))["a"]
+        assert back.dtype == array.dtype and back.shape == array.shape
+        np.testing.assert_array_equal(back, array)
+    short = base64.b64encode(b"\0" * 7).decode()
+    for spec in ({"dtype": "float64", "shape": [1], "bytes": short},
+                 {"dtype": "float64", "shape": [2], "bytes": "!!!"},
+                 {"dtype": "object", "shape": [1], "bytes": short}):
+        with pytest.raises(NotPlainData):
+            from_json('{"x": {"__ndarray__": ' + __import__("json").dumps(spec) + "}}")

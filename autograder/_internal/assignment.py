@@ -125,6 +125,11 @@ class Question:
     def clean_probe_names(self) -> list[str]:
         return _decorated(self.probes_path, "probe")
 
+    @property
+    def fresh_probe_names(self) -> list[str]:
+        """Clean probes declared ``reuse=False``: measured afresh for every submission."""
+        return _decorated(self.probes_path, "probe", keyword=("reuse", False))
+
     @cached_property
     def manual_placeholders(self) -> dict[str, str]:
         """The stub's text for each written answer: handing it in unchanged is no answer."""
@@ -180,17 +185,20 @@ class Assignment:
         return digest.hexdigest()[:16]
 
 
-def _decorated(path: Path, decorator: str) -> list[str]:
+def _decorated(path: Path, decorator: str, keyword: tuple[str, object] | None = None) -> list[str]:
+    """The functions of ``path`` decorated with ``decorator`` (given ``keyword=value``), in order."""
     import ast
 
-    names = []
-    for node in ast.parse(path.read_text(encoding="utf-8")).body:
-        if isinstance(node, ast.FunctionDef) and any(
-                (isinstance(d, ast.Name) and d.id == decorator)
-                or (isinstance(d, ast.Call) and isinstance(d.func, ast.Name) and d.func.id == decorator)
-                for d in node.decorator_list):
-            names.append(node.name)
-    return names
+    def matches(d: ast.expr) -> bool:
+        if keyword is None and isinstance(d, ast.Name):
+            return d.id == decorator
+        if not (isinstance(d, ast.Call) and isinstance(d.func, ast.Name) and d.func.id == decorator):
+            return False
+        return keyword is None or any(k.arg == keyword[0] and isinstance(k.value, ast.Constant)
+                                      and k.value.value == keyword[1] for k in d.keywords)
+
+    return [node.name for node in ast.parse(path.read_text(encoding="utf-8")).body
+            if isinstance(node, ast.FunctionDef) and any(matches(d) for d in node.decorator_list)]
 
 
 def import_file(path: Path, module_name: str) -> ModuleType:

@@ -135,24 +135,31 @@ class ProbeSpec:
     stage: str  # student | clean
     x64: bool = False
     timeout: float = 60.0
+    reuse: bool = True
 
 
-def _probe_decorator(stage: str, function: Callable | None, x64: bool, timeout: float):
+def _probe_decorator(stage: str, function: Callable | None, x64: bool, timeout: float, reuse: bool = True):
     def mark(fn: Callable) -> Callable:
-        setattr(fn, f"__autograder_{stage}_probe__", ProbeSpec(fn.__name__, fn, stage, x64=x64, timeout=timeout))
+        setattr(fn, f"__autograder_{stage}_probe__",
+                ProbeSpec(fn.__name__, fn, stage, x64=x64, timeout=timeout, reuse=reuse))
         return fn
 
     return mark(function) if function is not None else mark
 
 
-def probe(function: Callable | None = None, *, x64: bool = False, timeout: float = 60.0):
+def probe(function: Callable | None = None, *, x64: bool = False, timeout: float = 60.0, reuse: bool = True):
     """Declare a clean-stage probe in a question's ``probes.py``: ``probe_fn(art) -> plain data``.
 
     ``art`` holds the submission's exported programs (see ``clean_stage.artifacts``):
     ``art.function(NAME)`` runs one, ``art.program(NAME, ...)`` describes its structure.
     Use bare (``@probe``) or with options (``@probe(x64=True)``).
+
+    Args:
+        reuse: whether the outcome may be reused for a submission whose programs are identical
+            to an earlier one's. ``reuse=False`` for what must be measured afresh for each
+            submission, such as the timings that a student's ``time_fn`` is judged against.
     """
-    return _probe_decorator("clean", function, x64, timeout)
+    return _probe_decorator("clean", function, x64, timeout, reuse)
 
 
 def student_probe(function: Callable | None = None, *, x64: bool = False, timeout: float = 60.0):

@@ -222,24 +222,28 @@ def gather(lane: Lane, assignment: Assignment, questions: tuple[Question, ...], 
     digests = {q.id: artifact_digest(student.artifacts.get(q.id, {})) for q in questions}
     reused = {q.id: memo.get(q.id, digests[q.id]) for q in questions} if memo is not None else {}
     reused = {qid: outcomes for qid, outcomes in reused.items() if outcomes is not None}
-    to_probe = tuple(q for q in questions if q.id not in reused)
+    # what is reused is not run again, but for the probes that measure afresh for everyone
+    order = [(q.id, n) for q in questions for n in
+             (q.fresh_probe_names if q.id in reused else q.clean_probe_names)]
+    to_probe = tuple(q for q in questions if any(qid == q.id for qid, _ in order))
     clean_request = CleanRequest(artifacts={q.id: student.artifacts.get(q.id, {}) for q in to_probe},
-                                 probes={q.id: q.probes_module for q in to_probe}, probe_timeout=limits.probe_timeout)
+                                 probes={q.id: q.probes_module for q in to_probe}, probe_timeout=limits.probe_timeout,
+                                 only=tuple(f"{qid}/{name}" for qid, name in order))
 
     def run_clean(skip: tuple[str, ...], remaining: float) -> JobResult:
         return lane.clean.run(dataclasses.replace(clean_request, skip=skip).to_json().encode(), timeout=remaining)
 
-    clean_order = [(q.id, n) for q in to_probe for n in q.clean_probe_names]
     clean = StageReport(finished=True, loaded=True)
     clean_why = ""
-    if to_probe:
-        clean, clean_why = _run_with_retries(run_clean, student=False, order=clean_order, limits=limits,
+    if order:
+        clean, clean_why = _run_with_retries(run_clean, student=False, order=order, limits=limits,
                                              deadline=deadline)
     if memo is not None and clean.finished:
         for question in to_probe:
-            memo.put(question.id, digests[question.id], clean.outcomes.get(question.id, {}))
-    clean_outcomes = {**clean.outcomes, **reused}
-    outcomes = {q.id: {**clean_outcomes.get(q.id, {}), **student.outcomes.get(q.id, {})} for q in questions}
+            if question.id not in reused:
+                memo.put(question.id, digests[question.id], clean.outcomes.get(question.id, {}))
+    outcomes = {q.id: {**reused.get(q.id, {}), **clean.outcomes.get(q.id, {}), **student.outcomes.get(q.id, {})}
+                for q in questions}
     status = "tampered" if student.tampered else "graded"
     message = ("it replaced functions the grader relies on: " + "; ".join(student.tampered)) if student.tampered else ""
     if not clean.finished and clean_why and not message:

@@ -18,8 +18,14 @@ from typing import Any
 from autograder._internal.clean_stage.programs import Program, parse_program
 from autograder._internal.outcomes import ProbeFailure
 
-#: Custom calls an artifact may contain: jax's stable CPU kernels (linear algebra) and shape checks.
-ALLOWED_CUSTOM_CALLS = frozenset({"shape_assertion", "AllocateBuffer", "annotate_device_placement", "Sharding"})
+#: Custom calls an artifact may contain: jax's stable CPU kernels (linear algebra), shape checks,
+#: and the StableHLO operations of symbolic shapes that jax lowers to custom calls.
+ALLOWED_CUSTOM_CALLS = frozenset({"shape_assertion", "AllocateBuffer", "annotate_device_placement", "Sharding",
+                                  "stablehlo.dynamic_reduce_window", "stablehlo.dynamic_rng_bit_generator",
+                                  "stablehlo.dynamic_top_k"})
+#: Operations a program may have: more is a loop over the elements unrolled by Python, which takes
+#: minutes and gigabytes to compile.
+MAX_OPERATIONS = 5000
 
 
 class ArtifactRejected(Exception):
@@ -41,6 +47,9 @@ def verify(exported: Any, *, depth: int = 0) -> Program:
     if exported.disabled_safety_checks:
         raise ArtifactRejected("it disables jax.export's safety checks")
     program = parse_program(exported.mlir_module())
+    if program.size > MAX_OPERATIONS:
+        raise ArtifactRejected(f"it has {program.size} operations, more than the {MAX_OPERATIONS} a program may have "
+                               "(a Python loop over the elements?): use lax.scan, lax.fori_loop or array operations")
     unknown = sorted(set(program.custom_call_targets) - _allowed_custom_calls())
     if unknown:
         raise ArtifactRejected(f"it calls outside code ({', '.join(unknown[:3])}): only JAX operations can be graded")

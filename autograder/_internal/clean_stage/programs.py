@@ -41,9 +41,15 @@ class Program:
         return sum(self.op_counts.values())
 
     def count(self, *names: str) -> int:
-        """How many operations are named one of ``names`` (``"while"`` means ``stablehlo.while``)."""
+        """How many operations are named one of ``names`` (``"while"`` means ``stablehlo.while``).
+
+        The dynamic forms jax lowers to custom calls for symbolic shapes count too
+        (``"reduce_window"`` counts ``stablehlo.dynamic_reduce_window``).
+        """
         wanted = {name if "." in name else f"stablehlo.{name}" for name in names}
-        return sum(1 for op in self.operations if op.name in wanted)
+        wanted |= {f"stablehlo.dynamic_{name.rsplit('.', 1)[-1]}" for name in wanted}
+        return sum(1 for op in self.operations if op.name in wanted) + \
+            sum(1 for target in self.custom_call_targets if target in wanted)
 
     @property
     def custom_call_targets(self) -> list[str]:

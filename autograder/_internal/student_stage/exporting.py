@@ -168,6 +168,10 @@ def export_target(spec: TargetSpec, sub: Submission, *, timeout: float) -> dict:
                     variants.append({"args": describe_args(spec.args, {k: v for k, v in dims.items()
                                                                        if isinstance(v, int)}),
                                      "data": base64.b64encode(data).decode("ascii"), "vjp_error": vjp_error})
+            if first_error is not None and spec.dims and not any("data" in v for v in variants):
+                # Nothing exported at any size: the symbolic attempt's error says it best.
+                return {"error": describe_export_error(spec.name, describe_args(spec.args), first_error),
+                        "kind": "export"}
             return {"variants": variants}
     except ProbeTimeout:
         return {"error": f"exporting {spec.name} did not finish within {timeout:g} s", "kind": "timeout"}
