@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from autograder._internal.assignment import Assignment, Question
-from autograder._internal.pipeline import grade_file
-from autograder._internal.reference import reference_values
+from autograder._internal.intake import read_submission
+from autograder._internal.judging import judge_evidence
+from autograder._internal.reference import compile_cache_dir, reference_values
 from autograder._internal.results import QuestionResult
+from autograder._internal.runner import LocalRunner, WorkItem
+from autograder._internal.sandbox import Limits
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,18 +62,22 @@ def _judge_case(question: Question, label: str, result: QuestionResult) -> Valid
 
 def validate(assignment: Assignment, questions: list[str] | None = None, *, jobs: int = 2,
              on_case: Callable[[ValidationCase], None] | None = None) -> list[ValidationCase]:
-    """Grade every known answer of the selected questions and judge each result."""
+    """Grade every known answer of the selected questions (trusted code: no sandbox) and judge each result."""
     selected = assignment.select(questions)
-    reference_values(assignment, selected)  # compute (and cache) once, before the parallel part
-    work = [(question, label, path) for question in selected for label, path in _cases(question)]
-
-    def run(item: tuple[Question, str, Path]) -> ValidationCase:
-        question, label, path = item
-        graded = grade_file(assignment, path, questions=[question.id], submission_id=label)
-        case = _judge_case(question, label, graded.question(question.id))
+    reference = reference_values(assignment, selected)  # compute (and cache) once, before the parallel part
+    cases: dict[str, tuple[Question, str]] = {}
+    items = []
+    for question in selected:
+        for label, path in _cases(question):
+            key = f"{question.id}/{label}"
+            cases[key] = (question, label)
+            items.append(WorkItem(key, path.name, read_submission(path), (question.id,)))
+    runner = LocalRunner(assignment, jobs=jobs, limits=Limits(), sandboxed=False, cache_dir=compile_cache_dir())
+    judged: dict[str, ValidationCase] = {}
+    for item, evidence in runner.run(items):
+        question, label = cases[item.id]
+        graded = judge_evidence((question,), evidence, reference, label)
+        judged[item.id] = case = _judge_case(question, label, graded.question(question.id))
         if on_case is not None:
             on_case(case)
-        return case
-
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        return list(pool.map(run, work))
+    return [judged[item.id] for item in items]
