@@ -111,8 +111,9 @@ def test_the_cluster_options_exclude_each_other_and_the_unsandboxed_mode(tmp_pat
 
 
 def test_a_scheduler_that_is_not_there_is_one_clear_error(tmp_path):
+    quick = {**os.environ, "DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "2s"}
     result = run_cli("grade", str(CLASS_DIR), "--out", str(tmp_path / "out"), "--scheduler",
-                     f"tcp://127.0.0.1:{free_port()}", env={**os.environ, "DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "2s"})
+                     f"tcp://127.0.0.1:{free_port()}", env=quick)
     assert result.returncode == 2, result.stderr
     assert "cannot reach the Dask scheduler" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "out").exists()
