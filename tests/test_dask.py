@@ -211,8 +211,11 @@ def points_per_check(results_path: Path) -> dict:
 def stored(db_path: Path) -> dict:
     if not db_path.exists():
         return {}
-    with sqlite3.connect(db_path) as db:
-        return dict(db.execute("SELECT id, graded_at FROM submissions"))
+    try:
+        with sqlite3.connect(db_path) as db:
+            return dict(db.execute("SELECT id, graded_at FROM submissions"))
+    except sqlite3.OperationalError:  # the run has created the file, not yet its tables
+        return {}
 
 
 def start_grading(*args) -> subprocess.Popen:
