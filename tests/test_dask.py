@@ -282,6 +282,24 @@ def test_a_worker_killed_half_way_loses_nothing_and_duplicates_nothing(cluster, 
 
 @pytest.mark.slow
 @needs_bwrap
+def test_when_every_worker_is_lost_a_worker_that_joins_grades_the_rest(cluster, tmp_path):
+    cluster.add_worker("w1")
+    cluster.wait_for_workers(1)
+    out = tmp_path / "out"
+    run = start_grading(str(small_class(tmp_path / "class")), "--out", str(out), "--scheduler", cluster.address)
+    wait_for_stored(out / "gradebook.sqlite", 2, run)
+    cluster.kill("w1")  # with it the only copy of the assignment bundle: Dask makes it again
+    time.sleep(12)
+    cluster.add_worker("w2")
+    stdout, stderr = run.communicate(timeout=900)
+    assert run.returncode == 0, stderr
+    assert f"graded {len(SMALL_CLASS)}, skipped 0" in stdout
+    assert "no worker that can grade is connected" in stderr
+    assert len(stored(out / "gradebook.sqlite")) == len(SMALL_CLASS)
+
+
+@pytest.mark.slow
+@needs_bwrap
 def test_a_client_killed_half_way_resumes_where_it_stopped(cluster, tmp_path):
     cluster.add_worker("w1")
     cluster.add_worker("w2")

@@ -3,7 +3,8 @@
 ``DaskRunner`` is the runner seam (``runner.py``) on ``dask.distributed``. The client (the
 trusted process that judges and keeps the gradebook) sends each worker the assignment
 bundle once: the files a worker needs to rebuild the assignment and the reference run's
-compilation cache, as ``{relative path: bytes}``, named by the sha256 of their content.
+compilation cache, as ``{relative path: bytes}``, named by the sha256 of their content (the
+result of a task, so that Dask can make it again if every worker that held it is lost).
 Each submission is one task that needs the ``sandbox`` resource; a worker materialises the
 bundle once per digest, keeps one lane (a student and a clean sandbox) per worker thread,
 gathers the evidence exactly as ``LocalRunner`` does, and returns it as a JSON string. The
@@ -35,6 +36,7 @@ import shutil
 import tempfile
 import threading
 import uuid
+import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path, PurePosixPath
@@ -327,6 +329,10 @@ def sandbox_status(dask_worker) -> dict | None:
     return None if state is None or state.health is None else dict(state.health)
 
 
+def _bundle_value(bundle: Bundle) -> Bundle:
+    return bundle
+
+
 def grade_task(bundle: Bundle, name: str, text: str, questions: tuple[str, ...], limits: dict) -> str:
     """One submission's evidence, as JSON, gathered in this worker thread's lane."""
     state = _STATES.get(get_worker().id)
@@ -459,7 +465,13 @@ class DaskRunner:
         self.start()
         client = self._client
         bundle = Bundle.of(self.assignment, self.cache_dir)
-        [bundle_future] = client.scatter([bundle], broadcast=True)
+        # A task whose result is the bundle, rather than scattered data: when every worker that
+        # held it is lost, Dask computes it again (scattered data would be gone, and with it
+        # every task that needs it). Its key is its digest: clients of one bundle share it.
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Large object", category=UserWarning)
+            bundle_future = client.submit(_bundle_value, bundle, key=f"autograder-bundle-{bundle.digest}",
+                                          resources={RESOURCE: 1}, pure=True)
         limits = dataclasses.asdict(self.limits)
         pending = {}
         for item in items:
