@@ -100,8 +100,10 @@ class Cluster:
 
     @staticmethod
     def _spawn(log: Path, *args: str) -> subprocess.Popen:
+        # This checkout's autograder, as in this process, whatever else is installed.
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
         return subprocess.Popen([sys.executable, "-m", "dask", *args], stdout=open(log, "w"),
-                                stderr=subprocess.STDOUT, start_new_session=True, cwd=log.parent)
+                                stderr=subprocess.STDOUT, start_new_session=True, cwd=log.parent, env=env)
 
     def close(self) -> None:
         for process in self.processes:
