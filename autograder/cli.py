@@ -50,6 +50,12 @@ def _add_grade(sub: argparse._SubParsersAction) -> None:
                         help="run submissions without the sandbox (only for code you trust)")
     parser.add_argument("--output", choices=("text", "json"), default="text",
                         help="report format for a single submission")
+    cluster = parser.add_mutually_exclusive_group()
+    cluster.add_argument("--scheduler", metavar="tcp://HOST:PORT", default=None,
+                         help="grade on the Dask cluster of this scheduler (its workers' threads replace --jobs; "
+                              "see docs/cluster.md)")
+    cluster.add_argument("--cluster", metavar="local:N", default=None,
+                         help="grade on a Dask cluster of N worker processes started on this machine")
     parser.set_defaults(func=_cmd_grade)
 
 
@@ -63,15 +69,52 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     limits = Limits(timeout=args.timeout, probe_timeout=args.probe_timeout,
                     memory_bytes=int(args.memory * (1 << 30)))
     single = len(args.inputs) == 1 and args.inputs[0].suffix in (".py", ".ipynb") and args.out is None
-    if single:
-        return _grade_single(assignment, args, limits)
-    if args.questions:
+    if not single and args.questions:
         raise UsageError("--question applies to a single submission; a class is graded on every question")
+    if single:
+        from autograder._internal.pipeline import check_readable
+
+        check_readable(args.inputs[0])
+    runner = _cluster_runner(assignment, args, limits)
+    try:
+        if single:
+            return _grade_single(assignment, args, limits, runner)
+        code = _grade_class(assignment, args, limits, runner)
+    finally:
+        if runner is not None:
+            runner.close()
+    if runner is not None and runner.failures:
+        print(f"{len(runner.failures)} submissions were not graded: "
+              + ", ".join(item.id for item, _ in runner.failures)
+              + "; run the same command again to grade them", file=sys.stderr)
+        return code or EXIT_FAILED
+    return code
+
+
+def _cluster_runner(assignment, args: argparse.Namespace, limits):
+    """The Dask runner of --scheduler or --cluster, connected and with its workers checked; or None."""
+    if args.scheduler is None and args.cluster is None:
+        return None
+    if args.unsafe_no_sandbox:
+        raise UsageError("--unsafe-no-sandbox applies to grading on this machine; Dask workers always sandbox")
+    from autograder._internal.dask_runner import DaskRunner, parse_cluster
+    from autograder._internal.reference import compile_cache_dir
+
+    runner = DaskRunner(assignment, scheduler=args.scheduler, local_workers=parse_cluster(args.cluster),
+                        limits=limits, cache_dir=compile_cache_dir(),
+                        on_message=lambda message: print(f"autograder: {message}", file=sys.stderr, flush=True))
+    runner.start()  # before anything is written: a cluster that cannot grade fails here
+    print(f"autograder: grading on {runner.where}: {len(runner.healthy)} workers can grade", file=sys.stderr)
+    return runner
+
+
+def _grade_class(assignment, args: argparse.Namespace, limits, runner) -> int:
     from autograder._internal.bulk import grade_class
 
     out = args.out or Path("grading-output")
     summary = grade_class(assignment, args.inputs, out, jobs=args.jobs, db_path=args.db, force=args.force,
-                          limits=limits, sandboxed=not args.unsafe_no_sandbox, on_progress=_progress_printer())
+                          limits=limits, sandboxed=not args.unsafe_no_sandbox, runner=runner,
+                          on_progress=_progress_printer())
     print(f"\ngraded {summary.graded}, skipped {summary.skipped} already graded, "
           f"of {summary.submissions} submissions in {summary.seconds:.1f} s")
     print(f"  {summary.out_dir / 'grades.csv'}\n  {summary.out_dir / 'results.json'}\n"
@@ -82,13 +125,12 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _grade_single(assignment, args: argparse.Namespace, limits) -> int:
-    from autograder._internal.pipeline import check_readable, grade_file
+def _grade_single(assignment, args: argparse.Namespace, limits, runner=None) -> int:
+    from autograder._internal.pipeline import grade_file
     from autograder._internal.report import render_submission
 
-    check_readable(args.inputs[0])
     result = grade_file(assignment, args.inputs[0], questions=args.questions, limits=limits,
-                        sandboxed=not args.unsafe_no_sandbox)
+                        sandboxed=not args.unsafe_no_sandbox, runner=runner)
     if args.output == "json":
         print(json.dumps({"assignment": assignment.name, "submission": result.submission,
                           **result.to_plain()}, indent=2))

@@ -28,6 +28,7 @@ class WorkItem:
     id: str
     name: str  # the file name the student stage sees (.py or .ipynb)
     text: str
+    questions: tuple[str, ...] = ()  # the ids of the questions to grade; () for every question
 
     @property
     def content_hash(self) -> str:
@@ -75,8 +76,8 @@ class LocalRunner:
                     except queue.Empty:
                         return
                     try:
-                        evidence = gather(lane, self.assignment, self.assignment.questions, item.name, item.text,
-                                          self.limits, memo=self.memo)
+                        evidence = gather(lane, self.assignment, self.assignment.select(list(item.questions)),
+                                          item.name, item.text, self.limits, memo=self.memo)
                     except Exception as exc:  # noqa: BLE001 - a broken sandbox must not stop the class
                         lane.close()
                         evidence = Evidence("error", f"grading failed: {exc}")
