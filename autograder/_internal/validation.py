@@ -86,7 +86,111 @@ def validate(assignment: Assignment, questions: list[str] | None = None, *, jobs
         judged[item.id] = case = _judge_case(question, label, graded.question(question.id))
         if on_case is not None:
             on_case(case)
-from autograder._internal.errors import AssignmentError
-from autograder._internal.intake import read_submission
-from autograder._internal.judging import judge_evidence
-from autograder._internal.reference import compile_cache_dir, reference_values
+    return [judged[item.id] for item in items]
+
+
+#: Known answers a question needs before its checks can be said to discriminate.
+MIN_WRONG = 3
+MIN_RIGHT = 1
+
+
+@dataclasses.dataclass(frozen=True)
+class Diagnostic:
+    """Something in a question that proves nothing or is still missing, in words for its author."""
+
+    question: str  # "" for the assignment as a whole
+    kind: str  # never_fails | stub_passes | catches_no_wrong_answer | placeholder | few_wrong | few_right
+    #            | no_public_check | no_hidden_check | template
+    message: str
+    check: str | None = None
+
+
+def _check_diagnostics(question: Question, cases: list[ValidationCase]) -> list[Diagnostic]:
+    found = []
+    by_label = {case.label: case for case in cases}
+    wrong = [case for case in cases if case.label.startswith("wrong/")]
+    stub = by_label.get("stub")
+    for spec in question.checks:
+        def passed(case: ValidationCase) -> bool:
+            return any(c.name == spec.name and c.passed for c in case.result.checks)
+
+        what = f"{'hidden' if spec.hidden else 'public'} check {spec.name}"
+        if cases and all(passed(case) for case in cases):
+            found.append(Diagnostic(question.id, "never_fails",
+                                    f"no answer fails {what}, not even the untouched stub: it cannot tell a "
+                                    "right answer from a wrong one; make it compare with the reference on "
+                                    "inputs where answers differ", spec.name))
+            continue
+        if stub is not None and passed(stub):
+            found.append(Diagnostic(question.id, "stub_passes",
+                                    f"the untouched stub passes {what}: it gives points for doing nothing; "
+                                    "make it read a probe that fails when the function is missing or raises",
+                                    spec.name))
+        if wrong and all(passed(case) for case in wrong):
+            found.append(Diagnostic(question.id, "catches_no_wrong_answer",
+                                    f"no wrong/ answer fails {what}: it catches none of the known wrong "
+                                    "answers; add a wrong answer it catches (or drop the check if "
+                                    "another one already judges the same property)", spec.name))
+    return found
+
+
+def _missing(question: Question) -> list[Diagnostic]:
+    from autograder._internal.scaffold import SCAFFOLD_MARK
+
+    found = []
+    files = [question.prompt_path, question.stub_path, question.targets_path, question.probes_path,
+             question.checks_path, question.reference_path, *question.wrong_paths, *question.right_paths]
+    placeholders = [path for path in files if path.is_file() and SCAFFOLD_MARK in path.read_text(encoding="utf-8")]
+    if placeholders:
+        names = ", ".join(str(p.relative_to(question.directory)) if p.is_relative_to(question.directory)
+                          else f"the reference answer ({p.name})" for p in placeholders)
+        found.append(Diagnostic(question.id, "placeholder",
+                                f"still the scaffold's text ({SCAFFOLD_MARK}) in {names}: write the question "
+                                "there and remove the marks"))
+    wrong, right = len(question.wrong_paths), len(question.right_paths)
+    if wrong < MIN_WRONG:
+        found.append(Diagnostic(question.id, "few_wrong",
+                                f"{wrong} known-wrong answer{'s' if wrong != 1 else ''} in wrong/: write at least "
+                                f"{MIN_WRONG}, one per mistake students make, each starting with a comment "
+                                "saying what is wrong"))
+    if right < MIN_RIGHT:
+        found.append(Diagnostic(question.id, "few_right",
+                                "no other correct answer in right/: write one another way (another formula, "
+                                "a library call), to prove the checks do not reward one way of writing it"))
+    kinds = {check.hidden for check in question.checks}
+    if False not in kinds:
+        found.append(Diagnostic(question.id, "no_public_check",
+                                "no public check: students cannot check any of their work before submitting"))
+    if True not in kinds:
+        found.append(Diagnostic(question.id, "no_hidden_check",
+                                "no hidden check: every input is visible to students, who can fit their "
+                                "answer to it"))
+    return found
+
+
+def _template_diagnostics(assignment: Assignment) -> list[Diagnostic]:
+    from autograder._internal.template import template_files
+
+    folder = assignment.directory.parent.parent / "student_template"
+    try:
+        files = template_files(assignment)
+    except AssignmentError as exc:
+        return [Diagnostic("", "template", f"the student template cannot be built: {exc}")]
+    if not folder.is_dir():
+        return []
+    stale = [name for name, text in files.items()
+             if not (folder / name).is_file() or (folder / name).read_text(encoding="utf-8") != text]
+    if not stale:
+        return []
+    return [Diagnostic("", "template", f"student_template/ is out of date ({', '.join(stale)}): run "
+                                       "`autograder template` once the questions are ready")]
+
+
+def diagnose(assignment: Assignment, cases: list[ValidationCase]) -> list[Diagnostic]:
+    """What the validated questions' checks prove nothing about, and what the questions still lack."""
+    found = []
+    for qid in dict.fromkeys(case.question for case in cases):
+        question = assignment.question(qid)
+        found += _check_diagnostics(question, [case for case in cases if case.question == qid])
+        found += _missing(question)
+    return found + _template_diagnostics(assignment)
