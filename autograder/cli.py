@@ -76,6 +76,16 @@ def _cmd_grade(args: argparse.Namespace) -> int:
 
         check_readable(args.inputs[0])
     runner = _cluster_runner(assignment, args, limits)
+    if runner is None and not single:
+        from autograder._internal.reference import compile_cache_dir
+        from autograder._internal.runner import LocalRunner
+        from autograder._internal.sandbox import bwrap_path
+
+        if not args.unsafe_no_sandbox:
+            bwrap_path()  # before anything is written: install instructions where bubblewrap is missing
+
+        runner = LocalRunner(assignment, jobs=args.jobs, limits=limits, sandboxed=not args.unsafe_no_sandbox,
+                             cache_dir=compile_cache_dir())
     try:
         if single:
             return _grade_single(assignment, args, limits, runner)

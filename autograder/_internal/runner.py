@@ -55,6 +55,9 @@ class LocalRunner:
         self.sandboxed = sandboxed
         self.cache_dir = cache_dir
         self.memo = CleanMemo()  # identical programs across the class are probed once
+        # (item, why) of submissions the grader itself failed to grade (a sandbox that would not
+        # start): not the student's doing, so not stored, and graded by the next run
+        self.failures: list[tuple[WorkItem, str]] = []
 
     def run(self, items: Iterable[WorkItem]) -> Iterator[tuple[WorkItem, Evidence]]:
         items = list(items)
@@ -63,7 +66,7 @@ class LocalRunner:
         pending: queue.Queue[WorkItem] = queue.Queue()
         for item in items:
             pending.put(item)
-        finished: queue.Queue[tuple[WorkItem, Evidence]] = queue.Queue()
+        finished: queue.Queue[tuple[WorkItem, Evidence | str]] = queue.Queue()
         stop = threading.Event()
 
         def serve() -> None:
@@ -80,7 +83,8 @@ class LocalRunner:
                                           item.name, item.text, self.limits, memo=self.memo)
                     except Exception as exc:  # noqa: BLE001 - a broken sandbox must not stop the class
                         lane.close()
-                        evidence = Evidence("error", f"grading failed: {exc}")
+                        finished.put((item, f"grading failed: {exc}"))
+                        continue
                     finished.put((item, evidence))
             finally:
                 lane.close()
@@ -90,7 +94,11 @@ class LocalRunner:
             thread.start()
         try:
             for _ in items:
-                yield finished.get()
+                item, evidence = finished.get()
+                if isinstance(evidence, str):
+                    self.failures.append((item, evidence))
+                else:
+                    yield item, evidence
         finally:
             stop.set()
             for thread in threads:
