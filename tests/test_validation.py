@@ -75,3 +75,17 @@ def test_answers_that_do_nothing_earn_nothing(assignment, tmp_path, kind):
     result = grade_file(assignment, path)
     earned = {q.id: q.points for q in result.questions if q.points}
     assert earned == {}
+
+
+def test_every_question_declares_its_targets_where_the_grader_reads_them():
+    """The grader reads target and probe names from the files without importing them (the
+    order the workers report in): a target made by a factory would be invisible there."""
+    from autograder._internal.assignment import import_file, load_assignment
+    from autograder._internal.declarations import clean_probes_in, student_probes_in, targets_in
+
+    for question in load_assignment("differentiability").questions:
+        targets = import_file(question.targets_path, f"{question.id}_targets_names_check")
+        probes = import_file(question.probes_path, f"{question.id}_probes_names_check")
+        assert [spec.name for spec in targets_in(targets)] == question.target_names, question.id
+        assert [spec.name for spec in student_probes_in(targets)] == question.student_probe_names, question.id
+        assert [spec.name for spec in clean_probes_in(probes)] == question.clean_probe_names, question.id
