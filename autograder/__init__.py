@@ -35,6 +35,7 @@ _LAZY = {
     "load_assignment": "autograder._internal.assignment",
     "grade_file": "autograder._internal.pipeline",
     "SubmissionResult": "autograder._internal.results",
+    "program_of": "autograder._internal.clean_stage.programs",
 }
 
 __all__ = [
@@ -54,6 +55,7 @@ __all__ = [
     "load_assignment",
     "primitive_counts",
     "probe",
+    "program_of",
     "student_probe",
     "target",
     "uses_autodiff",

@@ -1,27 +1,27 @@
-"""Probes for Q6 (parallel_scan): they run next to the student's code and return plain data.
+"""Q6 (parallel_scan), clean stage: run the exported scans, and read how they are built.
 
-Every value probe jits one function that scans several inputs at once (one compilation per
-probe). The float32 inputs are small integers and signed powers of two, so sums and products
-are exact whatever order a correct algorithm combines them in; the non-commutative and
-gradient probes run in float64, where reordering changes values by ~1e-15 only.
+Values. Every value probe runs one target's program (one compilation) and also computes,
+from the same inputs, what a plain sequential loop in NumPy gives (``sequential``): a
+second expected value that does not depend on the reference's parallel algorithm. The
+float32 inputs are small integers and signed powers of two, so sums and products are exact
+whatever order a correct algorithm combines them in; the non-commutative probes run in
+float64, where reordering changes values by ~1e-15 only.
+
+Structure, read from the very programs that run, for every combining function the value
+probes use (targets.py): the loops and cumulative reductions in them, how their size grows
+from n = 64 to 1024, and whether they hold the program ``jax.lax.associative_scan`` builds
+for the same fn and shapes.
+
+The combining functions repeat targets.py's (the clean sandbox holds this file only);
+tests/test_parallel_scan_probes.py keeps the two in step.
 """
-
-import inspect
-import sys
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax import lax
 
-from autograder import ProbeFailure, primitive_counts, probe
-
-ANY_LENGTHS = [1, 2, 3, 6, 37, 129]
-PRODUCT_LENGTHS = [37]
-MATRIX_LENGTHS = [6, 37]
-REVERSE_LENGTHS = [37]
-GROWTH_LENGTHS = [64, 512, 4096]
-# Primitives of sequential loops and of the library's cumulative reductions.
-SEQUENTIAL_PRIMITIVES = ("scan", "while", "cumsum", "cumprod", "cummax", "cummin", "cumlogsumexp")
+from autograder import ProbeFailure, probe, program_of
 
 
 def add(a, b):
@@ -32,240 +32,366 @@ def multiply(a, b):
     return a * b
 
 
-# The combining functions use operators only, so that they work on NumPy arrays too
-# (for the sequential loop that computes a second expected value without JAX).
-
-
 def matmul(a, b):
-    """Products of batches of matrices: (k, d, d) @ (k, d, d). Not commutative."""
     return a @ b
 
 
 def compose_affine(first, second):
-    """(M1, v1) then (M2, v2): x -> M2 (M1 x + v1) + v2 = (M2 M1) x + (M2 v1 + v2)."""
     m1, v1 = first
     m2, v2 = second
     return m2 @ m1, (m2 @ v1[..., None])[..., 0] + v2
 
 
 def compose_recurrence(first, second):
-    """The linear recurrence h <- a h + b, composed: (a1, b1) then (a2, b2) = (a1 a2, a2 b1 + b2)."""
     return {"a": first["a"] * second["a"], "b": second["a"] * first["b"] + second["b"]}
 
 
-def compose_recurrence_tuple(first, second):
-    a1, b1 = first
-    a2, b2 = second
-    return a1 * a2, a2 * b1 + b2
+
+def compose_packed(first, second):
+    a1, b1, a2, b2 = first[..., :1], first[..., 1:], second[..., :1], second[..., 1:]
+    return jnp.concatenate([a1 * a2, a2 * b1 + b2], axis=-1)
+
+COMBINE = {"add": add, "multiply": multiply, "matmul": matmul, "affine": compose_affine,
+           "recurrence": compose_recurrence, "packed": compose_packed}
+
+# As in targets.py.
+SUM_LENGTHS = (1, 2, 3, 6, 37, 129)
+TRAILING_SHAPE = (5, 3)
+PRODUCT_LENGTHS = (1, 37)
+VMAP_BATCH, VMAP_LENGTH, VMAP_REVERSE_LENGTH = 3, 37, 6
+MATRIX_LENGTHS = (1, 6, 37)
+AFFINE_LENGTHS = (1, 21)
+RECURRENCE_LENGTHS = (1, 13)
+RECURRENCE_WIDTH = 3
+REVERSE_MATRIX_LENGTHS = (1, 37)
+REVERSE_SUM_SHAPE = (8, 3)
+PACKED_LENGTHS = (1, 19)
+GROWTH_LENGTHS = (64, 1024)
+GROWTH_FUNCTIONS = ("add", "matmul", "affine", "recurrence")
 
 
 def _rng(seed):
     return np.random.RandomState(seed)
 
 
-def _small_integers(rng, n):
-    return rng.randint(-5, 6, size=n).astype(np.float32)
+def _small_integers(rng, *shape):
+    return rng.randint(-5, 6, size=shape).astype(np.float32)
 
 
-def _signed_powers_of_two(rng, n):
-    return (rng.choice([-2.0, -1.0, -0.5, 0.5, 1.0, 2.0], size=n)).astype(np.float32)
+def _signed_powers_of_two(rng, *shape):
+    return rng.choice([-2.0, -1.0, -0.5, 0.5, 1.0, 2.0], size=shape).astype(np.float32)
 
 
-def _near_rotations(rng, n, d=2):
-    """Matrices close to rotations, so that long products neither blow up nor vanish."""
+def _near_rotations(rng, n, dtype=np.float64):
+    """2x2 matrices close to rotations, so that long products neither blow up nor vanish."""
     angles = rng.uniform(-np.pi, np.pi, size=n)
-    rotations = np.zeros((n, d, d))
+    rotations = np.zeros((n, 2, 2))
     rotations[:, 0, 0] = rotations[:, 1, 1] = np.cos(angles)
     rotations[:, 0, 1], rotations[:, 1, 0] = -np.sin(angles), np.sin(angles)
-    return rotations + 0.1 * rng.randn(n, d, d)
+    return (rotations + 0.1 * rng.randn(n, 2, 2)).astype(dtype)
+
+
+def _affine(rng, n, dtype=np.float64):
+    return (_near_rotations(rng, n, dtype), rng.randn(n, 2).astype(dtype))
+
+
+def _recurrence(rng, n, dtype=np.float64):
+    return {"a": rng.uniform(0.5, 1.2, size=(n, RECURRENCE_WIDTH)).astype(dtype),
+            "b": rng.randn(n, RECURRENCE_WIDTH).astype(dtype)}
 
 
 def sequential(fn, elems, reverse=False):
     """The notebook's sequential loop, in NumPy: result i = fn(result i-1, element i).
 
-    It computes, in the reference run, a second expected value that does not depend on
-    the reference's parallel algorithm. ``elems`` is an array, a tuple or a dict of arrays.
+    ``elems`` is an array, a tuple or a dict of arrays; fn sees batches of one element.
     """
-    if isinstance(elems, dict):
-        keys = sorted(elems)
-        out = sequential(lambda a, b: tuple(fn(dict(zip(keys, a)), dict(zip(keys, b)))[k] for k in keys),
-                         tuple(elems[k] for k in keys), reverse)
-        return dict(zip(keys, out))
-    if not isinstance(elems, tuple):
-        return sequential(lambda a, b: (fn(a[0], b[0]),), (elems,), reverse)[0]
-    leaves = [np.asarray(leaf)[::-1] if reverse else np.asarray(leaf) for leaf in elems]
+    leaves, tree = jax.tree.flatten(elems)
+    leaves = [np.asarray(leaf)[::-1] if reverse else np.asarray(leaf) for leaf in leaves]
     results = [leaf.copy() for leaf in leaves]
-    state = tuple(leaf[:1] for leaf in leaves)
+    state = [leaf[:1] for leaf in leaves]
     for i in range(1, len(leaves[0])):
-        state = tuple(np.asarray(s) for s in fn(state, tuple(leaf[i:i + 1] for leaf in leaves)))
+        combined = fn(jax.tree.unflatten(tree, state), jax.tree.unflatten(tree, [leaf[i:i + 1] for leaf in leaves]))
+        state = [np.asarray(s) for s in jax.tree.leaves(combined)]
         for result, s in zip(results, state):
             result[i] = s[0]
-    return tuple(result[::-1] if reverse else result for result in results)
+    results = [result[::-1] if reverse else result for result in results]
+    return jax.tree.unflatten(tree, results)
 
 
-def _array(sub, value, what, shape):
-    array = sub.array(value, what)
-    if array.shape != tuple(shape):
-        raise ProbeFailure(f"{what} has shape {array.shape}, expected {tuple(shape)} (the shape of the input)")
+def _like(value, want, what):
+    """The student's output ``value`` as nested plain lists/dicts of arrays shaped like ``want``."""
+    if isinstance(want, dict):
+        if type(value) is not dict or set(value) != set(want):
+            raise ProbeFailure(f"{what} should be a pytree like its input (a dict with keys {sorted(want)}), "
+                               f"but it is {type(value).__name__}"
+                               + (f" with keys {sorted(map(str, value))}" if type(value) is dict else ""))
+        return {key: _like(value[key], want[key], f"{what}[{key!r}]") for key in sorted(want)}
+    if isinstance(want, (tuple, list)):
+        if type(value) not in (tuple, list) or len(value) != len(want):
+            raise ProbeFailure(f"{what} should be a pytree like its input (a tuple of {len(want)} arrays), "
+                               f"but it is {type(value).__name__}")
+        return [_like(v, w, f"{what}[{i}]") for i, (v, w) in enumerate(zip(value, want))]
+    array = np.asarray(value)
+    if array.shape != np.shape(want):
+        raise ProbeFailure(f"{what} has shape {array.shape}, expected {np.shape(want)} (the shape of the input)")
     return array
 
 
-def _pair(sub, value, what, shapes):
-    """A scan result for a 2-tuple pytree, as a list of two arrays."""
-    if type(value) not in (tuple, list) or len(value) != 2:
-        raise ProbeFailure(f"{what} should be a pytree like its input (a tuple of 2 arrays), "
-                           f"but it is {type(value).__name__}")
-    return [_array(sub, item, f"{what}[{i}]", shape) for i, (item, shape) in enumerate(zip(value, shapes))]
+def _shape_text(elems):
+    return ", ".join(str(np.shape(leaf)) for leaf in jax.tree.leaves(elems))
 
 
-def _dict(sub, value, what, shapes):
-    if type(value) is not dict or set(value) != set(shapes):
-        raise ProbeFailure(f"{what} should be a pytree like its input (a dict with keys {sorted(shapes)}), "
-                           f"but it is {type(value).__name__}")
-    return {key: _array(sub, value[key], f"{what}[{key!r}]", shapes[key]) for key in sorted(shapes)}
+# --- The inputs (hidden ones included): fixed seeds, the same for every submission.
+_r = _rng(6)
+TEN = (np.arange(10.0, dtype=np.float32), np.asarray([1, -2, 0.5, 2, 1, -1, 2, 0.5, -2, 2], np.float32))
+SUMS = [_small_integers(_r, n) for n in SUM_LENGTHS] + [_small_integers(_r, *TRAILING_SHAPE)]
+PRODUCTS = [_signed_powers_of_two(_r, n) for n in PRODUCT_LENGTHS]
+VMAP_SUMS = _small_integers(_r, VMAP_BATCH, VMAP_LENGTH)
+VMAP_PRODUCTS = _signed_powers_of_two(_r, VMAP_BATCH, VMAP_REVERSE_LENGTH)
+_r = _rng(61)
+MATRICES = [_near_rotations(_r, n) for n in MATRIX_LENGTHS]
+_r = _rng(62)
+AFFINE = [_affine(_r, n) for n in AFFINE_LENGTHS]
+RECURRENCES = [_recurrence(_r, n) for n in RECURRENCE_LENGTHS]
+PACKED = [np.stack([_r.uniform(0.5, 1.2, size=n), _r.randn(n)], axis=1) for n in PACKED_LENGTHS]
+_r = _rng(63)
+REVERSE_MATRICES = [_near_rotations(_r, n) for n in REVERSE_MATRIX_LENGTHS]
+REVERSE_SUMS = _r.randn(*REVERSE_SUM_SHAPE)
+REVERSE_RECURRENCE = _recurrence(_r, RECURRENCE_LENGTHS[-1])
+REVERSE_PACKED = [np.stack([_r.uniform(0.5, 1.2, size=n), _r.randn(n)], axis=1) for n in PACKED_LENGTHS]
+_r = _rng(64)
+# Weights of the gradient probes: the gradient of sum(w * scan(x)) at x.
+SUM_WEIGHTS = [_small_integers(_r, *np.shape(x)) for x in SUMS]
+PRODUCT_WEIGHTS = [_small_integers(_r, *np.shape(y)) for y in PRODUCTS]
+MATRIX_WEIGHTS = [_r.randn(*np.shape(m)) for m in MATRICES]
 
 
 @probe
-def sum_and_product_of_ten(sub):
+def sum_and_product_of_ten(art):
     """The notebook's example, the running sum of 0, 1, ..., 9, and a running product."""
-    scan = sub.function("associative_scan")
-    xs = np.arange(10.0, dtype=np.float32)
-    ys = np.asarray([1.0, -2.0, 0.5, 2.0, 1.0, -1.0, 2.0, 0.5, -2.0, 2.0], np.float32)
-    sums, products = jax.jit(lambda xs, ys: (scan(add, xs), scan(multiply, ys)))(xs, ys)
-    return {"scan": {"sum": _array(sub, sums, "associative_scan(add, jnp.arange(10.))", (10,)),
-                     "product": _array(sub, products, "associative_scan(multiply, ys)", (10,))},
+    xs, ys = TEN
+    sums, products = jax.jit(art.function("ten"))(xs, ys)
+    return {"scan": {"sum": _like(sums, xs, "associative_scan(add, jnp.arange(10.))"),
+                     "product": _like(products, ys, "associative_scan(multiply, ys)")},
             "sequential": {"sum": sequential(add, xs), "product": sequential(multiply, ys)}}
 
 
 @probe
-def any_length(sub):
-    """Running sums for lengths 1 to 129 (powers of two and not), and running products."""
-    scan = sub.function("associative_scan")
-    rng = _rng(6)
-    sums_in = [_small_integers(rng, n) for n in ANY_LENGTHS]
-    products_in = [_signed_powers_of_two(rng, n) for n in PRODUCT_LENGTHS]
-    sums, products = jax.jit(lambda s, p: ([scan(add, x) for x in s], [scan(multiply, x) for x in p]))(
-        sums_in, products_in)
-    return {"scan": {"sums": [_array(sub, out, f"associative_scan(add, x) for len(x) = {n}", (n,))
-                              for out, n in zip(sums, ANY_LENGTHS)],
-                     "products": [_array(sub, out, f"associative_scan(multiply, x) for len(x) = {n}", (n,))
-                                  for out, n in zip(products, PRODUCT_LENGTHS)]},
-            "sequential": {"sums": [sequential(add, x) for x in sums_in],
-                           "products": [sequential(multiply, x) for x in products_in]}}
+def any_length(art):
+    """Running sums for lengths 1 to 129 and of a (5, 3) array, running products, and both under jax.vmap."""
+    sums, products = jax.jit(art.function("any_length"))(SUMS, PRODUCTS)
+    vmap_sums, vmap_products = jax.jit(art.function("vmapped"))(VMAP_SUMS, VMAP_PRODUCTS)
+    return {"scan": {
+        "sums": [_like(out, x, f"associative_scan(add, x) for x of shape {np.shape(x)}")
+                 for out, x in zip(sums, SUMS)],
+        "products": [_like(out, y, f"associative_scan(multiply, y) for y of shape {np.shape(y)}")
+                     for out, y in zip(products, PRODUCTS)],
+        "vmap_sums": _like(vmap_sums, VMAP_SUMS, f"jax.vmap of associative_scan(add, x), x of shape {VMAP_SUMS.shape}"),
+        "vmap_products": _like(vmap_products, VMAP_PRODUCTS, "jax.vmap of associative_scan(multiply, y, reverse=True), "
+                                                             f"y of shape {VMAP_PRODUCTS.shape}")},
+        "sequential": {"sums": [sequential(add, x) for x in SUMS],
+                       "products": [sequential(multiply, y) for y in PRODUCTS],
+                       "vmap_sums": np.stack([sequential(add, x) for x in VMAP_SUMS]),
+                       "vmap_products": np.stack([sequential(multiply, y, reverse=True) for y in VMAP_PRODUCTS])}}
 
 
 @probe(x64=True)
-def matrix_products(sub):
+def matrix_products(art):
     """Running products of 2x2 matrices (not commutative): result i is x0 @ x1 @ ... @ xi."""
-    scan = sub.function("associative_scan")
-    rng = _rng(61)
-    inputs = [_near_rotations(rng, n) for n in MATRIX_LENGTHS]
-    outputs = jax.jit(lambda ms: [scan(matmul, m) for m in ms])(inputs)
-    return {"scan": [_array(sub, out, f"associative_scan(matmul, x) for x of shape ({n}, 2, 2)", (n, 2, 2))
-                     for out, n in zip(outputs, MATRIX_LENGTHS)],
-            "sequential": [sequential(matmul, m) for m in inputs]}
+    outputs = jax.jit(art.function("matrices"))(MATRICES)
+    return {"scan": [_like(out, m, f"associative_scan(matmul, x) for x of shape {m.shape}")
+                     for out, m in zip(outputs, MATRICES)],
+            "sequential": [sequential(matmul, m) for m in MATRICES]}
 
 
 @probe(x64=True)
-def pytrees(sub):
+def pytrees(art):
     """fn combining pytrees: affine maps (M, v) as a tuple; a linear recurrence (a, b) as a dict."""
-    scan = sub.function("associative_scan")
-    rng = _rng(62)
-    affine = (_near_rotations(rng, 21), rng.randn(21, 2))
-    recurrence = {"a": rng.uniform(0.5, 1.2, size=(13, 3)), "b": rng.randn(13, 3)}
-    maps, states = jax.jit(lambda f, r: (scan(compose_affine, f), scan(compose_recurrence, r)))(affine, recurrence)
-    return {"scan": {"affine": _pair(sub, maps, "associative_scan(compose_affine, (M, v))", [(21, 2, 2), (21, 2)]),
-                     "recurrence": _dict(sub, states, "associative_scan(compose_recurrence, {'a': a, 'b': b})",
-                                         {"a": (13, 3), "b": (13, 3)})},
-            "sequential": {"affine": list(sequential(compose_affine, affine)),
-                           "recurrence": sequential(compose_recurrence, recurrence)}}
+    maps, states, packed = jax.jit(art.function("pytrees"))(AFFINE, RECURRENCES, PACKED)
+    return {"scan": {"affine": [_like(out, m, f"associative_scan(compose_affine, (M, v)) for shapes {_shape_text(m)}")
+                                for out, m in zip(maps, AFFINE)],
+                     "recurrence": [_like(out, r, "associative_scan(compose_recurrence, {'a': a, 'b': b}) "
+                                                  f"for shapes {_shape_text(r)}") for out, r in zip(states, RECURRENCES)],
+                     "packed": [_like(out, p, f"associative_scan(compose_packed, x) for x of shape {p.shape}")
+                                for out, p in zip(packed, PACKED)]},
+            "sequential": {"affine": [sequential(compose_affine, m) for m in AFFINE],
+                           "recurrence": [sequential(compose_recurrence, r) for r in RECURRENCES],
+                           "packed": [sequential(compose_packed, p) for p in PACKED]}}
 
 
 @probe(x64=True)
-def reverse(sub):
-    """reverse=True with a non-commutative fn (matrix products), so that swapped arguments show."""
-    scan = sub.function("associative_scan")
-    rng = _rng(63)
-    matrices = [_near_rotations(rng, n) for n in REVERSE_LENGTHS]
-    products = jax.jit(lambda ms: [scan(matmul, m, reverse=True) for m in ms])(matrices)
-    return {"scan": [_array(sub, out, f"associative_scan(matmul, x, reverse=True) for x of shape ({n}, 2, 2)",
-                            (n, 2, 2)) for out, n in zip(products, REVERSE_LENGTHS)],
-            "sequential": [sequential(matmul, m, reverse=True) for m in matrices]}
+def reverse(art):
+    """reverse=True with a non-commutative fn (swapped arguments show), a trailing dimension, a dict."""
+    products, sums, recurrence, packed = jax.jit(art.function("reverse"))(
+        REVERSE_MATRICES, REVERSE_SUMS, REVERSE_RECURRENCE, REVERSE_PACKED)
+    return {"scan": {"matrices": [_like(out, m, f"associative_scan(matmul, x, reverse=True) for x of shape {m.shape}")
+                                  for out, m in zip(products, REVERSE_MATRICES)],
+                     "sums": _like(sums, REVERSE_SUMS, f"associative_scan(add, x, reverse=True) for x of shape "
+                                                       f"{REVERSE_SUMS.shape}"),
+                     "recurrence": _like(recurrence, REVERSE_RECURRENCE, "associative_scan(compose_recurrence, "
+                                                                         "{'a': a, 'b': b}, reverse=True)"),
+                     "packed": [_like(out, p, f"associative_scan(compose_packed, x, reverse=True) for x of shape "
+                                              f"{p.shape}") for out, p in zip(packed, REVERSE_PACKED)]},
+            "sequential": {"matrices": [sequential(matmul, m, reverse=True) for m in REVERSE_MATRICES],
+                           "sums": sequential(add, REVERSE_SUMS, reverse=True),
+                           "recurrence": sequential(compose_recurrence, REVERSE_RECURRENCE, reverse=True),
+                           "packed": [sequential(compose_packed, p, reverse=True) for p in REVERSE_PACKED]}}
+
+
+def _weighted(outputs, weights):
+    return sum(jnp.vdot(w, out) for w, out in zip(weights, outputs))
 
 
 @probe(x64=True)
-def gradients(sub):
-    """jax.grad through the scan: of the sums of running sums, products and matrix products."""
-    scan = sub.function("associative_scan")
-    rng = _rng(64)
-    x, y, m = rng.randn(9), rng.uniform(0.5, 1.5, size=19), _near_rotations(rng, 13)
+def gradients(art):
+    """jax.grad through the scans: of sum(w * scan(x)) for running sums, products and matrix products."""
+    lengths, matrices = art.function("any_length"), art.function("matrices")
 
-    def loss(x, y, m):  # three independent terms: its gradient holds each term's gradient
-        return jnp.sum(scan(add, x)) + jnp.sum(scan(multiply, y)) + jnp.sum(scan(matmul, m))
+    def loss(sums, products, ms):
+        sum_out, product_out = lengths(sums, products)
+        return _weighted(sum_out, SUM_WEIGHTS) + _weighted(product_out, PRODUCT_WEIGHTS) + \
+            _weighted(matrices(ms), MATRIX_WEIGHTS)
 
-    of_sum, of_product, of_matrices = jax.jit(jax.grad(loss, argnums=(0, 1, 2)))(x, y, m)
-    return {"sum": _array(sub, of_sum, "jax.grad of sum(associative_scan(add, x))", (9,)),
-            "product": _array(sub, of_product, "jax.grad of sum(associative_scan(multiply, y))", (19,)),
-            "matrices": _array(sub, of_matrices, "jax.grad of sum(associative_scan(matmul, m))", (13, 2, 2))}
+    of_sums, of_products, of_matrices = jax.jit(jax.grad(loss, argnums=(0, 1, 2)))(SUMS, PRODUCTS, MATRICES)
+    return {"sums": [_like(g, x, f"the gradient of sum(w * associative_scan(add, x)) for x of shape {x.shape}")
+                     for g, x in zip(of_sums, SUMS)],
+            "products": [_like(g, y, f"the gradient of sum(w * associative_scan(multiply, y)) for y of shape {y.shape}")
+                         for g, y in zip(of_products, PRODUCTS)],
+            "matrices": [_like(g, m, f"the gradient of sum(w * associative_scan(matmul, m)) for m of shape {m.shape}")
+                         for g, m in zip(of_matrices, MATRICES)]}
 
 
-@probe
-def sequential_primitives(sub):
-    """The loop and cumulative primitives in the traced programs (sub-jaxprs included).
+# --- Structure.
 
-    Powers of two only, and arrays first: a scan that fails for other lengths or for pytrees
-    loses its points in the checks of those, not here. A pytree trace that raises is skipped.
-    """
-    scan = sub.function("associative_scan")
-    rng = _rng(65)
-    traces = [
-        primitive_counts(lambda x: scan(add, x), _small_integers(rng, 64)),
-        primitive_counts(lambda m: scan(matmul, m, reverse=True), _near_rotations(rng, 32).astype(np.float32)),
-    ]
+#: What the library scan's program is made of, besides fn's operations: slices, concatenations and
+#: pads (with interior padding where it interleaves even and odd results).
+_MOVEMENT = ("stablehlo.slice", "stablehlo.concatenate", "stablehlo.pad")
+
+
+def _movement(program):
+    """The program's data-movement operations in order, pads marked by whether they interleave."""
+    tokens = []
+    for op in program.operations:
+        if op.name in _MOVEMENT:
+            interior = dict(op.attributes).get("interior_padding", "")
+            tokens.append("pad/interior" if op.name == "stablehlo.pad" and any(c in interior for c in "123456789")
+                          else op.name)
+    return tokens
+
+
+def _contains(tokens, part):
+    n = len(part)
+    return any(tokens[i:i + n] == part for i in range(len(tokens) - n + 1))
+
+
+def _next_power_of_two(n):
+    return 1 << (n - 1).bit_length()
+
+
+# Where the library check looks: target -> (fn name, reverse, example inputs) for each scan in it.
+# Lengths below 4 are left out: their library programs are a few slices and pads, which honest
+# programs may contain.
+def _library_calls():
+    calls = {"ten": [("add", False, TEN[0]), ("multiply", False, TEN[1])],
+             "matrices": [("matmul", False, m) for m in MATRICES],
+             "pytrees": [("affine", False, m) for m in AFFINE] + [("recurrence", False, r) for r in RECURRENCES]
+             + [("packed", False, p) for p in PACKED],
+             "reverse": [("matmul", True, m) for m in REVERSE_MATRICES] + [("add", True, REVERSE_SUMS),
+                                                                          ("recurrence", True, REVERSE_RECURRENCE)]
+             + [("packed", True, p) for p in REVERSE_PACKED]}
+    for fn in GROWTH_FUNCTIONS:
+        for n in GROWTH_LENGTHS:
+            calls[f"growth_{fn}_{n}"] = [(fn, False, _growth_input(fn, n))]
+    return calls
+
+
+def _growth_input(fn, n):
+    zeros = np.zeros
+    return {"add": zeros(n, np.float32), "matmul": zeros((n, 2, 2), np.float32),
+            "affine": (zeros((n, 2, 2), np.float32), zeros((n, 2), np.float32)),
+            "recurrence": {"a": zeros((n, RECURRENCE_WIDTH), np.float32),
+                           "b": zeros((n, RECURRENCE_WIDTH), np.float32)}}[fn]
+
+
+def _resized(elems, n):
+    return jax.tree.map(lambda leaf: np.zeros((n,) + np.shape(leaf)[1:], np.asarray(leaf).dtype), elems)
+
+
+def _target_inputs(name):
+    """Example arguments of each target (for choosing the variant whose program to read)."""
+    inputs = {"ten": TEN, "any_length": (SUMS, PRODUCTS), "vmapped": (VMAP_SUMS, VMAP_PRODUCTS),
+              "matrices": (MATRICES,), "pytrees": (AFFINE, RECURRENCES, PACKED),
+              "reverse": (REVERSE_MATRICES, REVERSE_SUMS, REVERSE_RECURRENCE, REVERSE_PACKED)}
+    if name in inputs:
+        return inputs[name]
+    _, fn, n = name.split("_")
+    return (_growth_input(fn, int(n)),)
+
+
+TARGETS = ("ten", "any_length", "vmapped", "matrices", "pytrees", "reverse") + tuple(
+    f"growth_{fn}_{n}" for fn in GROWTH_FUNCTIONS for n in GROWTH_LENGTHS)
+
+
+def _program_or_error(art, name):
     try:
-        traces.append(primitive_counts(lambda a, b: scan(compose_recurrence_tuple, (a, b)),
-                                       np.ones(16, np.float32), np.zeros(16, np.float32)))
-    except Exception:  # the pytree checks report it
-        pass
-    return sorted({name for counts in traces for name in counts if name in SEQUENTIAL_PRIMITIVES})
+        return art.program(name, *_target_inputs(name)), None
+    except ProbeFailure as failure:
+        return None, str(failure)
 
 
-def _library_code():
-    return inspect.unwrap(jax.lax.associative_scan).__code__
+@probe(x64=True)
+def sequential_primitives(art):
+    """The loops (lax.scan, fori_loop, while_loop, map) and cumulative reductions (cumsum, ...) in
+    every program, by target; targets that could not be exported are listed apart."""
+    found, missing = {}, []
+    for name in TARGETS:
+        program, error = _program_or_error(art, name)
+        if program is None:
+            missing.append(name)
+            continue
+        loops = {"while": program.count("while"), "reduce_window": program.count("reduce_window")}
+        found[name] = {kind: count for kind, count in loops.items() if count}
+    return {"found": {name: counts for name, counts in found.items() if counts}, "missing": missing}
+
+
+@probe(x64=True)
+def library_programs(art):
+    """The targets whose program holds the one jax.lax.associative_scan builds for the same fn and
+    shapes (at the same length, or padded to the next one or power of two)."""
+    library = {}
+
+    def library_tokens(fn, reverse, elems):
+        key = (fn, reverse, tuple(map(np.shape, jax.tree.leaves(elems))), str(jax.tree.structure(elems)))
+        if key not in library:
+            program = program_of(lambda e: lax.associative_scan(COMBINE[fn], e, reverse=reverse), elems)
+            library[key] = _movement(program)
+        return library[key]
+
+    holding = {}
+    for name, calls in _library_calls().items():
+        program, _ = _program_or_error(art, name)
+        if program is None:
+            continue
+        tokens = _movement(program)
+        for fn, reverse, elems in calls:
+            n = len(jax.tree.leaves(elems)[0])
+            if n < 4:
+                continue
+            for m in sorted({n, n + 1, _next_power_of_two(n)}):
+                if _contains(tokens, library_tokens(fn, reverse, _resized(elems, m))):
+                    holding.setdefault(name, []).append(f"associative_scan({fn}, elems of length {n}"
+                                                        f"{', reverse=True' if reverse else ''})")
+                    break
+    return holding
 
 
 @probe
-def library_scan_calls(sub):
-    """Whether tracing the student's scan calls jax.lax.associative_scan (under any alias)."""
-    value = sub.get("associative_scan")
-    scan = sub.function("associative_scan")
-    target = _library_code()
-    calls = []
-
-    def spy(frame, event, arg):
-        if event == "call" and frame.f_code is target:
-            calls.append(1)
-
-    jax.clear_caches()  # a jitted function traced by an earlier probe must be traced again
-    previous = sys.getprofile()
-    sys.setprofile(spy)
-    try:
-        jax.make_jaxpr(lambda x: scan(add, x))(np.arange(16.0, dtype=np.float32))
-        jax.make_jaxpr(lambda m: scan(matmul, m, reverse=True))(np.ones((8, 2, 2), np.float32))
-        try:
-            jax.make_jaxpr(lambda a, b: scan(compose_recurrence_tuple, (a, b)))(
-                np.ones(8, np.float32), np.zeros(8, np.float32))
-        except Exception:  # the pytree checks report it
-            pass
-    finally:
-        sys.setprofile(previous)
-    library = (jax.lax.associative_scan, inspect.unwrap(jax.lax.associative_scan))
-    return {"is_library": any(value is function for function in library), "calls": len(calls)}
-
-
-@probe
-def equation_counts(sub):
-    """How many jaxpr equations (sub-jaxprs included) the scan of n numbers traces to, for n = 64, 512, 4096."""
-    scan = sub.function("associative_scan")
-    return [sum(primitive_counts(lambda x: scan(add, x), np.zeros(n, np.float32)).values())
-            for n in GROWTH_LENGTHS]
+def program_sizes(art):
+    """The number of operations of each growth target's program, by fn and length; or why there is none."""
+    sizes = {}
+    for fn in GROWTH_FUNCTIONS:
+        sizes[fn] = {}
+        for n in GROWTH_LENGTHS:
+            program, error = _program_or_error(art, f"growth_{fn}_{n}")
+            sizes[fn][str(n)] = program.size if program is not None else error
+    return sizes

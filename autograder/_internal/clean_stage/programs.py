@@ -80,3 +80,17 @@ def parse_program(module_text: str) -> Program:
             attributes = tuple(sorted((name, str(op.attributes[name])) for name in op.attributes))
             operations.append(Operation(op.name, tuple(str(result.type) for result in op.results), attributes))
     return Program(tuple(operations))
+
+
+def program_of(fn: Any, *example_args: Any) -> Program:
+    """The structure of ``jax.jit(fn)`` exported for arguments shaped like ``example_args``.
+
+    For comparing a submission's program with one the clean stage builds itself (the
+    library's, say) in the same terms as ``Artifacts.program``.
+    """
+    import jax
+    from jax import export
+
+    shapes = jax.tree.map(lambda leaf: jax.ShapeDtypeStruct(jax.numpy.shape(leaf), jax.numpy.result_type(leaf)),
+                          example_args)
+    return parse_program(export.export(jax.jit(fn), platforms=("cpu",))(*shapes).mlir_module())
