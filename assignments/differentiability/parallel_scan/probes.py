@@ -177,7 +177,7 @@ def sum_and_product_of_ten(art):
 
 
 @probe
-def any_length(art):
+def any_length_values(art):
     """Running sums for lengths 1 to 129 and of a (5, 3) array, running products, and both under jax.vmap."""
     sums, products = jax.jit(art.function("any_length"))(SUMS, PRODUCTS)
     vmap_sums, vmap_products = jax.jit(art.function("vmapped"))(VMAP_SUMS, VMAP_PRODUCTS)
@@ -205,7 +205,7 @@ def matrix_products(art):
 
 
 @probe(x64=True)
-def pytrees(art):
+def pytree_values(art):
     """fn combining pytrees: affine maps (M, v) as a tuple; a linear recurrence (a, b) as a dict."""
     maps, states, packed = jax.jit(art.function("pytrees"))(AFFINE, RECURRENCES, PACKED)
     return {"scan": {"affine": [_like(out, m, f"associative_scan(compose_affine, (M, v)) for shapes {_shape_text(m)}")
@@ -220,7 +220,7 @@ def pytrees(art):
 
 
 @probe(x64=True)
-def reverse(art):
+def reverse_values(art):
     """reverse=True with a non-commutative fn (swapped arguments show), a trailing dimension, a dict."""
     products, sums, recurrence, packed = jax.jit(art.function("reverse"))(
         REVERSE_MATRICES, REVERSE_SUMS, REVERSE_RECURRENCE, REVERSE_PACKED)
@@ -288,44 +288,43 @@ def _next_power_of_two(n):
     return 1 << (n - 1).bit_length()
 
 
-# Where the library check looks: target -> (fn name, reverse, example inputs) for each scan in it.
-# Lengths below 4 are left out: their library programs are a few slices and pads, which honest
+# Where the library check looks: target -> (fn name, reverse, elems shaped like its input) for
+# each scan in it. Shapes only (zeros): the structure probes need no input values. Lengths
+# below 4 are left out: their library programs are a few slices and pads, which honest
 # programs may contain.
+def _matrix_zeros(n, dtype=np.float64):
+    return np.zeros((n, 2, 2), dtype)
+
+
+def _affine_zeros(n, dtype=np.float64):
+    return (np.zeros((n, 2, 2), dtype), np.zeros((n, 2), dtype))
+
+
+def _recurrence_zeros(n, dtype=np.float64):
+    return {"a": np.zeros((n, RECURRENCE_WIDTH), dtype), "b": np.zeros((n, RECURRENCE_WIDTH), dtype)}
+
+
 def _library_calls():
-    calls = {"ten": [("add", False, TEN[0]), ("multiply", False, TEN[1])],
-             "matrices": [("matmul", False, m) for m in MATRICES],
-             "pytrees": [("affine", False, m) for m in AFFINE] + [("recurrence", False, r) for r in RECURRENCES]
-             + [("packed", False, p) for p in PACKED],
-             "reverse": [("matmul", True, m) for m in REVERSE_MATRICES] + [("add", True, REVERSE_SUMS),
-                                                                          ("recurrence", True, REVERSE_RECURRENCE)]
-             + [("packed", True, p) for p in REVERSE_PACKED]}
+    f32, f64 = np.float32, np.float64
+    calls = {"ten": [("add", False, np.zeros(10, f32)), ("multiply", False, np.zeros(10, f32))],
+             "matrices": [("matmul", False, _matrix_zeros(n)) for n in MATRIX_LENGTHS],
+             "pytrees": [("affine", False, _affine_zeros(n)) for n in AFFINE_LENGTHS]
+             + [("recurrence", False, _recurrence_zeros(n)) for n in RECURRENCE_LENGTHS]
+             + [("packed", False, np.zeros((n, 2), f64)) for n in PACKED_LENGTHS],
+             "reverse": [("matmul", True, _matrix_zeros(n)) for n in REVERSE_MATRIX_LENGTHS]
+             + [("add", True, np.zeros(REVERSE_SUM_SHAPE, f64)),
+                ("recurrence", True, _recurrence_zeros(RECURRENCE_LENGTHS[-1]))]
+             + [("packed", True, np.zeros((n, 2), f64)) for n in PACKED_LENGTHS]}
+    growth = {"add": lambda n: np.zeros(n, f32), "matmul": lambda n: _matrix_zeros(n, f32),
+              "affine": lambda n: _affine_zeros(n, f32), "recurrence": lambda n: _recurrence_zeros(n, f32)}
     for fn in GROWTH_FUNCTIONS:
         for n in GROWTH_LENGTHS:
-            calls[f"growth_{fn}_{n}"] = [(fn, False, _growth_input(fn, n))]
+            calls[f"growth_{fn}_{n}"] = [(fn, False, growth[fn](n))]
     return calls
-
-
-def _growth_input(fn, n):
-    zeros = np.zeros
-    return {"add": zeros(n, np.float32), "matmul": zeros((n, 2, 2), np.float32),
-            "affine": (zeros((n, 2, 2), np.float32), zeros((n, 2), np.float32)),
-            "recurrence": {"a": zeros((n, RECURRENCE_WIDTH), np.float32),
-                           "b": zeros((n, RECURRENCE_WIDTH), np.float32)}}[fn]
 
 
 def _resized(elems, n):
     return jax.tree.map(lambda leaf: np.zeros((n,) + np.shape(leaf)[1:], np.asarray(leaf).dtype), elems)
-
-
-def _target_inputs(name):
-    """Example arguments of each target (for choosing the variant whose program to read)."""
-    inputs = {"ten": TEN, "any_length": (SUMS, PRODUCTS), "vmapped": (VMAP_SUMS, VMAP_PRODUCTS),
-              "matrices": (MATRICES,), "pytrees": (AFFINE, RECURRENCES, PACKED),
-              "reverse": (REVERSE_MATRICES, REVERSE_SUMS, REVERSE_RECURRENCE, REVERSE_PACKED)}
-    if name in inputs:
-        return inputs[name]
-    _, fn, n = name.split("_")
-    return (_growth_input(fn, int(n)),)
 
 
 TARGETS = ("ten", "any_length", "vmapped", "matrices", "pytrees", "reverse") + tuple(
@@ -333,8 +332,9 @@ TARGETS = ("ten", "any_length", "vmapped", "matrices", "pytrees", "reverse") + t
 
 
 def _program_or_error(art, name):
+    """The program of a target (each has one, exported at concrete shapes), or why there is none."""
     try:
-        return art.program(name, *_target_inputs(name)), None
+        return art.programs(name)[0], None
     except ProbeFailure as failure:
         return None, str(failure)
 
@@ -386,7 +386,7 @@ def library_programs(art):
 
 
 @probe
-def program_sizes(art):
+def growth_sizes(art):
     """The number of operations of each growth target's program, by fn and length; or why there is none."""
     sizes = {}
     for fn in GROWTH_FUNCTIONS:

@@ -215,3 +215,11 @@ class Artifacts:
     def program(self, name: str, *args: Any) -> Program:
         """The structure of the variant that ``function(name)(*args)`` runs."""
         return self.variant(name, *args).program
+
+    def programs(self, name: str) -> list[Program]:
+        """The structure of every variant of target ``name`` (for structure probes that need no inputs)."""
+        target = self._target(name)
+        working = [v.program for v in target.variants if v.program is not None]
+        if not working:
+            raise ProbeFailure(next(v.error for v in target.variants if v.error), kind="export")
+        return working
