@@ -63,7 +63,8 @@ def softplus_grad(x):
 #
 # All three must:
 #
-# - be correct for every size from $n = 1$ to $n = 64$ (in float32, within a relative
+# - be correct for every size from $n = 1$ to $n = 64$ and at every scale of $x$ (from
+#   $\|x\| = 10^{-3}$ to $10^3$; in float32, within a relative
 #   tolerance of $10^{-5}$ and an absolute tolerance of $2 \cdot 10^{-6} / \|x\|$, the scale
 #   of the entries of $H$);
 # - work under `jax.jit` and under `jax.vmap` over a batch of vectors (shape `(batch, n)`),
@@ -206,8 +207,10 @@ recip_softplus.defvjp(fwd, bwd)
 #
 # The checks compare values within rtol $10^{-5}$ / atol $10^{-6}$ of the true ones and derivatives within
 # rtol $10^{-4}$ / atol $10^{-5}$ (they are taken at an $x^*$ that is only converged to about $10^{-6}$). Hidden
-# checks use maps you have not seen, vector `x` with a matrix `theta`, and wide ranges of `a`; they also
-# trace your code to see that it really iterates in a `while_loop`.
+# checks use maps you have not seen, vector `x` with a matrix `theta`, and wide ranges of `a`; they compare
+# your derivatives with finite differences of your own values too, and they read the compiled program of
+# every check to see that it really iterates in a `while_loop` that stops when the iterates have converged
+# (not after a fixed number of steps).
 # ============================================================================
 
 # newton_cbrt copies the square-root map with a 3: (2x + a/x)/3 has its fixed point at sqrt(a), not the cube root.
@@ -267,10 +270,10 @@ def newton_cbrt(a):
 # 2. Write `cumsum_assoc(xs)`: the same cumulative sum, computed with
 #    `jax.lax.associative_scan`.
 #
-#    Both must work under `jax.jit` and `jax.grad`. The grader looks at what your functions
-#    trace to (their jaxpr), not at your source: `cumsum_scan` must contain a `scan`, and
-#    `cumsum_assoc` no sequential loop and no library cumulative sum (`jnp.cumsum`), with a
-#    number of operations that grows like $\log n$.
+#    Both must work under `jax.jit` and `jax.grad`. The grader looks at the program your
+#    functions compile to (exported with `jax.export`), not at your source: `cumsum_scan`
+#    must be one loop (`lax.scan`), and `cumsum_assoc` no sequential loop and no library
+#    cumulative sum (`jnp.cumsum`), with a number of operations that grows like $\log n$.
 # 3. Write `time_fn(fn, *args, repeats=5)`: the **median** wall-clock time, in **seconds**
 #    (a float), of one call `fn(*args)`, over `repeats` timed calls. Call `fn` exactly as
 #    given (do not wrap it in `jax.jit` yourself: the caller decides what is compiled; `fn`

@@ -57,7 +57,8 @@ softplus_grad = jax.grad(jax.nn.softplus)
 #
 # All three must:
 #
-# - be correct for every size from $n = 1$ to $n = 64$ (in float32, within a relative
+# - be correct for every size from $n = 1$ to $n = 64$ and at every scale of $x$ (from
+#   $\|x\| = 10^{-3}$ to $10^3$; in float32, within a relative
 #   tolerance of $10^{-5}$ and an absolute tolerance of $2 \cdot 10^{-6} / \|x\|$, the scale
 #   of the entries of $H$);
 # - work under `jax.jit` and under `jax.vmap` over a batch of vectors (shape `(batch, n)`),
@@ -135,24 +136,38 @@ def norm_hessian_closed_form(x):
 # `jax.jit`: XLA may regroup some expressions (such as `(a / s) / s` into `a / (s * s)`).
 # ============================================================================
 
-# jax.nn.softplus and jax.nn.sigmoid, with a dict of residuals, and -(sigmoid / s) * (1 / s).
+# Asymptotes only where they are exact to float32: beyond |x| = 20, e^-20 = 2e-9, so softplus(x)
+# is x above 20 and e^x below -20, and sigmoid is 1 and e^x; log1p(e^x) and 1/(1+e^-x) between.
 import jax
 import jax.numpy as jnp
 
-
-def _forward(x):
-    s = jax.nn.softplus(x)
-    return 1.0 / s, {"recip": 1.0 / s, "sigmoid_over_s": jax.nn.sigmoid(x) / s}
+THRESHOLD = 20.0
 
 
-recip_softplus = jax.custom_vjp(lambda x: _forward(x)[0])
+def _softplus_and_sigmoid(x):
+    middle = jnp.clip(x, -THRESHOLD, THRESHOLD)
+    softplus = jnp.where(x > THRESHOLD, x, jnp.where(x < -THRESHOLD, jnp.exp(x), jnp.log1p(jnp.exp(middle))))
+    sigmoid = jnp.where(x > THRESHOLD, 1.0, jnp.where(x < -THRESHOLD, jnp.exp(x), 1.0 / (1.0 + jnp.exp(-middle))))
+    return softplus, sigmoid
 
 
-def _backward(res, g):
-    return (-res["sigmoid_over_s"] * res["recip"] * g,)
+@jax.custom_vjp
+def recip_softplus(x):
+    return 1.0 / _softplus_and_sigmoid(x)[0]
 
 
-recip_softplus.defvjp(_forward, _backward)
+def fwd(x):
+    s, sigmoid = _softplus_and_sigmoid(x)
+    y = 1.0 / s
+    return y, (y, sigmoid * y)  # sigmoid / s stays near 1 where s underflows when squared
+
+
+def bwd(residuals, g):
+    y, sigmoid_over_s = residuals
+    return (-sigmoid_over_s * y * g,)
+
+
+recip_softplus.defvjp(fwd, bwd)
 
 
 # ============================================================================
@@ -203,8 +218,10 @@ recip_softplus.defvjp(_forward, _backward)
 #
 # The checks compare values within rtol $10^{-5}$ / atol $10^{-6}$ of the true ones and derivatives within
 # rtol $10^{-4}$ / atol $10^{-5}$ (they are taken at an $x^*$ that is only converged to about $10^{-6}$). Hidden
-# checks use maps you have not seen, vector `x` with a matrix `theta`, and wide ranges of `a`; they also
-# trace your code to see that it really iterates in a `while_loop`.
+# checks use maps you have not seen, vector `x` with a matrix `theta`, and wide ranges of `a`; they compare
+# your derivatives with finite differences of your own values too, and they read the compiled program of
+# every check to see that it really iterates in a `while_loop` that stops when the iterates have converged
+# (not after a fixed number of steps).
 # ============================================================================
 
 # The classic custom_vjp fixed point: right in reverse mode, which is what the question asks.
@@ -271,10 +288,10 @@ def newton_cbrt(a):
 # 2. Write `cumsum_assoc(xs)`: the same cumulative sum, computed with
 #    `jax.lax.associative_scan`.
 #
-#    Both must work under `jax.jit` and `jax.grad`. The grader looks at what your functions
-#    trace to (their jaxpr), not at your source: `cumsum_scan` must contain a `scan`, and
-#    `cumsum_assoc` no sequential loop and no library cumulative sum (`jnp.cumsum`), with a
-#    number of operations that grows like $\log n$.
+#    Both must work under `jax.jit` and `jax.grad`. The grader looks at the program your
+#    functions compile to (exported with `jax.export`), not at your source: `cumsum_scan`
+#    must be one loop (`lax.scan`), and `cumsum_assoc` no sequential loop and no library
+#    cumulative sum (`jnp.cumsum`), with a number of operations that grows like $\log n$.
 # 3. Write `time_fn(fn, *args, repeats=5)`: the **median** wall-clock time, in **seconds**
 #    (a float), of one call `fn(*args)`, over `repeats` timed calls. Call `fn` exactly as
 #    given (do not wrap it in `jax.jit` yourself: the caller decides what is compiled; `fn`
@@ -298,59 +315,62 @@ def newton_cbrt(a):
 #    and for which sizes, and why. This answer is graded by hand.
 # ============================================================================
 
-# perf_counter_ns, a tree-wide block, a hand-rolled median; cumsum_assoc via a reversed
-# scan of the reversed input; compare_cumsum collects its rows from a generator.
+# time.monotonic_ns, three warm-up calls, np.median, one jax.block_until_ready over a tuple;
+# an unrolled scan, an associative scan over a dict pytree with operator.add; devices found
+# by filtering jax.devices() (every backend that initialises) by platform.
+import operator
 import time
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 
 
 def cumsum_scan(xs):
-    return lax.scan(lambda c, x: (c + x, c + x), jnp.zeros_like(xs[0]), xs)[1]
+    def step(carry, x):
+        carry = carry + x
+        return carry, carry
+
+    return lax.scan(step, jnp.float32(0), xs, unroll=4)[1]
 
 
 def cumsum_assoc(xs):
-    return lax.associative_scan(jnp.add, xs[::-1], reverse=True)[::-1]
-
-
-def _wait(tree):
-    jax.tree_util.tree_map(lambda leaf: leaf.block_until_ready(), tree)
-
-
-def _median(values):
-    values = sorted(values)
-    mid = len(values) // 2
-    return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
+    out = lax.associative_scan(lambda a, b: {"s": operator.add(a["s"], b["s"])}, {"s": xs})
+    return out["s"]
 
 
 def time_fn(fn, *args, repeats=5):
-    _wait(fn(*args))
-    ns = []
-    for _ in range(repeats):
-        t = time.perf_counter_ns()
-        _wait(fn(*args))
-        ns.append(time.perf_counter_ns() - t)
-    return _median(ns) * 1e-9
+    for _ in range(3):
+        jax.block_until_ready((fn(*args),))
+    times = np.empty(repeats)
+    for i in range(repeats):
+        t0 = time.monotonic_ns()
+        jax.block_until_ready((fn(*args),))
+        times[i] = (time.monotonic_ns() - t0) / 1e9
+    return float(np.median(times))
 
 
-def _rows(sizes, platform):
+def _devices(platform):
     try:
-        device = jax.local_devices(backend=platform)[0]
+        return [d for d in jax.devices(platform)]
     except RuntimeError:
-        device = None
-    for size in sizes:
-        for method, fn in (("scan", cumsum_scan), ("associative_scan", cumsum_assoc)):
-            seconds = None
-            if device is not None:
-                xs = jax.device_put(jnp.arange(size, dtype=jnp.float32), device)
-                seconds = time_fn(jax.jit(fn), xs)
-            yield {"device": platform, "size": size, "method": method, "seconds": seconds}
+        return []
 
 
 def compare_cumsum(sizes, devices=("cpu", "gpu")):
-    return [row for platform in devices for row in _rows(sizes, platform)]
+    methods = {"scan": jax.jit(cumsum_scan), "associative_scan": jax.jit(cumsum_assoc)}
+    rows = []
+    for platform in devices:
+        found = _devices(platform)
+        for size in sizes:
+            for method, fn in methods.items():
+                row = {"device": platform, "size": int(size), "method": method, "seconds": None}
+                if found:
+                    xs = jax.device_put(np.full(size, 0.5, np.float32), found[0])
+                    row["seconds"] = time_fn(fn, xs)
+                rows.append(row)
+    return rows
 
 
 # ============================================================================
