@@ -132,6 +132,7 @@ def _run_with_retries(run: Callable[[tuple[str, ...], float], JobResult], *, stu
     merged = StageReport()
     skip: set[str] = set()
     why = ""
+    restarted = False
     for _ in range(MAX_ATTEMPTS):
         remaining = deadline - time.monotonic()
         if remaining <= 0.5:
@@ -141,6 +142,11 @@ def _run_with_retries(run: Callable[[tuple[str, ...], float], JobResult], *, stu
         report = parse_events(result.text, student=student,
                               expected=[item for item in order if f"{item[0]}/{item[1]}" not in skip])
         why = result.describe(limits)
+        if result.status == "broken" and not report.loaded and not restarted:
+            # The sandbox itself was gone before this submission's code ran (a previous job took
+            # it down): that is not this submission's doing, so run it once more in a fresh one.
+            restarted = True
+            continue
         if report.unreadable:
             merged.unreadable = report.unreadable
             break
@@ -219,6 +225,10 @@ def gather(lane: Lane, assignment: Assignment, questions: tuple[Question, ...], 
         status = "timeout" if "stopped after" in why else "error"
         message = why if status == "timeout" else f"the submission could not be loaded ({why or 'the worker stopped early'})"
         return Evidence(status, message, seconds={"student": student_seconds})
+    if student.tampered:  # not scored: its programs are not worth a clean stage
+        return Evidence("tampered", "it replaced functions the grader relies on: " + "; ".join(student.tampered),
+                        student.cell_errors, {}, student.manual, student.tampered,
+                        seconds={"student": student_seconds})
     digests = {q.id: artifact_digest(student.artifacts.get(q.id, {})) for q in questions}
     reused = {q.id: memo.get(q.id, digests[q.id]) for q in questions} if memo is not None else {}
     reused = {qid: outcomes for qid, outcomes in reused.items() if outcomes is not None}
@@ -244,9 +254,8 @@ def gather(lane: Lane, assignment: Assignment, questions: tuple[Question, ...], 
                 memo.put(question.id, digests[question.id], clean.outcomes.get(question.id, {}))
     outcomes = {q.id: {**reused.get(q.id, {}), **clean.outcomes.get(q.id, {}), **student.outcomes.get(q.id, {})}
                 for q in questions}
-    status = "tampered" if student.tampered else "graded"
-    message = ("it replaced functions the grader relies on: " + "; ".join(student.tampered)) if student.tampered else ""
-    if not clean.finished and clean_why and not message:
+    status, message = "graded", ""
+    if not clean.finished and clean_why:
         message = f"the clean stage did not finish: {clean_why}"
     return Evidence(status, message, student.cell_errors, outcomes, student.manual, student.tampered,
                     digests,

@@ -93,6 +93,20 @@ class Baseline:
         attributes.update(_singles())
         return cls(modules, attributes, functions, (sys.getprofile(), sys.gettrace()))
 
+    def restore(self) -> None:
+        """Put back the watched module attributes, ``sys.modules`` and the hooks, so that the grader's
+        own code can still report a tampered submission (with builtins replaced, it might not run).
+
+        Written with attribute access and methods only: the builtins may be what was replaced."""
+        for name, before in self._attributes.items():
+            module = self._modules.get(name)
+            if module is not None:
+                module.__dict__.update(before)
+        sys.__dict__.update(self._attributes.get("sys", {}))
+        sys.modules.update(self._modules)
+        sys.setprofile(self._hooks[0])
+        sys.settrace(self._hooks[1])
+
     def changes(self, limit: int = 12) -> list[str]:
         """What differs from the baseline, as lines for the TA (at most ``limit``)."""
         found: list[str] = []

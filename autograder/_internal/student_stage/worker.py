@@ -97,6 +97,20 @@ def run_request(request: StudentRequest, out: TextIO) -> None:
         return
     cells = select_cells(cells, request.tutorial_cells, request.answer_names)
     namespace, cell_errors = execute_cells(cells, module_name=request.module_name)
+    # Before any more of the grader's code runs next to the submission's: with builtins or the
+    # grader's helpers replaced, exporting could not be trusted (nor, perhaps, run at all).
+    try:
+        findings = baseline.changes()
+    except Exception:  # noqa: BLE001 - the check itself broken by what the submission replaced
+        findings = ["what the grader's own checks use was replaced (they fail after the submission is loaded)"]
+    if findings:
+        try:
+            baseline.restore()
+        except Exception:  # noqa: BLE001 - reported below if the grader's code still runs
+            pass
+        _emit(out, {"event": "loaded", "cell_errors": []})
+        _emit(out, {"event": "tampered", "findings": findings})
+        return
     _emit(out, {"event": "loaded", "cell_errors": [error.to_plain() for error in cell_errors][:200]})
     sub = Submission(namespace)
     skip = set(request.skip)
