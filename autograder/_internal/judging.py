@@ -148,7 +148,8 @@ def judge_questions(values: list[tuple[Question, ProbeValues, ProbeValues]], *,
             "-c", _empty_config(), "-o", "python_files=checks.py",
             "--rootdir", root] + ([] if include_hidden else ["-m", "not hidden"])
     checks_files = {str(question.checks_path.resolve()) for question, _, _ in values}
-    with _PYTEST_LOCK, contextlib.redirect_stdout(io.StringIO()):  # verdicts are collected, not printed
+    printed = io.StringIO()
+    with _PYTEST_LOCK, contextlib.redirect_stdout(printed):  # verdicts are collected, not printed
         try:
             exit_code = pytest.main(args, plugins=[plugin, __import__(__name__, fromlist=["_"])])
         finally:
@@ -160,7 +161,8 @@ def judge_questions(values: list[tuple[Question, ProbeValues, ProbeValues]], *,
     if exit_code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR,
                      pytest.ExitCode.NO_TESTS_COLLECTED, pytest.ExitCode.INTERRUPTED):
         names = ", ".join(str(question.checks_path) for question, _, _ in values)
-        raise AssignmentError(f"running the checks of {names} failed ({exit_code.name})")
+        raise AssignmentError(f"running the checks of {names} failed ({exit_code.name}):\n"
+                              f"{printed.getvalue()[-3000:]}")
     results: dict[str, list[CheckResult]] = {}
     for question, _, _ in values:
         results[question.id] = []
