@@ -72,6 +72,7 @@ def test_a_zoo_of_malformed_files_costs_only_themselves(assignment, tmp_path):
     (zoo / "z_honest_last.ipynb").write_text(_notebook(honest))
     out = tmp_path / "out"
     summary = grade_class(assignment, [zoo], out, jobs=2, limits=Limits(timeout=60, probe_timeout=10))
+    assert summary.not_graded == ()
     results = json.loads((out / "results.json").read_text())["submissions"]
     assert summary.graded == len(results) == len(list(zoo.iterdir()))
     full = assignment.question("softplus").auto_points

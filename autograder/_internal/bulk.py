@@ -36,6 +36,8 @@ class ClassSummary:
     skipped: int
     seconds: float
     interrupted: bool = False
+    #: (submission id, why) of those the grader itself failed to grade; the next run grades them
+    not_graded: tuple[tuple[str, str], ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -124,7 +126,9 @@ def grade_class(assignment: Assignment, inputs: list[Path], out_dir: Path, *, jo
                       max_points={q.id: q.auto_points for q in assignment.questions},
                       titles={q.id: q.title for q in assignment.questions}, results=results)
         write_report(out_dir / "report.html", gradebook)  # last: the grades are out whatever it does
-        return ClassSummary(out_dir, db_path, len(found), graded, skipped, time.monotonic() - started, interrupted)
+        not_graded = tuple((item.id, why) for item, why in getattr(runner, "failures", []))
+        return ClassSummary(out_dir, db_path, len(found), graded, skipped, time.monotonic() - started, interrupted,
+                            not_graded)
     finally:
         if gradebook is not None:
             gradebook.close()

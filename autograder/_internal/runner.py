@@ -67,6 +67,7 @@ class LocalRunner:
         for item in items:
             pending.put(item)
         finished: queue.Queue[tuple[WorkItem, Evidence | str]] = queue.Queue()
+        retried: set[str] = set()
         stop = threading.Event()
 
         def serve() -> None:
@@ -83,7 +84,11 @@ class LocalRunner:
                                           item.name, item.text, self.limits, memo=self.memo)
                     except Exception as exc:  # noqa: BLE001 - a broken sandbox must not stop the class
                         lane.close()
-                        finished.put((item, f"grading failed: {exc}"))
+                        if item.id not in retried:  # once more, in sandboxes started afresh
+                            retried.add(item.id)
+                            pending.put(item)
+                        else:
+                            finished.put((item, f"grading failed: {exc}"))
                         continue
                     finished.put((item, evidence))
             finally:
