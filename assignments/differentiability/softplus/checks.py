@@ -49,11 +49,15 @@ def test_softplus_keeps_float64_precision(submission, reference):
 
 @pytest.mark.points(1)
 @pytest.mark.hidden
-def test_softplus_gradient_matches_finite_differences(submission):
+def test_softplus_gradient_matches_finite_differences(submission, reference):
     got = submission["softplus_gradient_vs_finite_differences"]
     what = "jax.grad through softplus against central finite differences of softplus (float64, x in [-40, 700])"
     assert_finite(what, got["gradient"])
     assert_close(what, np.asarray(got["differences"]), got["gradient"], rtol=FD_RTOL, atol=FD_ATOL)
+    # and it is softplus's gradient: consistent differences of another function earn nothing
+    assert_close("jax.grad through softplus (float64, x in [-40, 700])",
+                 reference["softplus_gradient_vs_finite_differences"]["gradient"], got["gradient"],
+                 rtol=FD_RTOL, atol=FD_ATOL)
 
 
 @pytest.mark.points(1)
