@@ -69,6 +69,7 @@ def cumsum_assoc_1024(sub):
 # a sleep (up to ~7 ms measured). The three time_fn probes' right answers lie apart
 # (tens of microseconds, 10 ms, a tenth of a second): no constant is right for them all.
 MEDIAN_REPEATS = 3
+DEFAULT_REPEATS = 5  # time_fn(fn, *args, repeats=5), as the prompt gives it
 MEDIAN_S = 0.01
 SLOW_S = 30 * MEDIAN_S
 PATTERN_S = (MEDIAN_S, SLOW_S, 0.0)
@@ -140,6 +141,21 @@ def time_fn_median(sub):
 
     seconds = _call_time_fn(sub, pattern, result, repeats=MEDIAN_REPEATS)
     return {"seconds": seconds, "call_seconds": call_seconds, "repeats": MEDIAN_REPEATS}
+
+
+@student_probe
+def time_fn_default_repeats(sub):
+    """How often time_fn(fn, x), repeats not given, calls fn: with time_fn_median's count (repeats=3),
+    this tells how many timed calls the default makes, whatever the number of warm-up calls."""
+    result = _on_cpu(np.arange(3.0, dtype=np.float32))
+    calls = []
+
+    def counted(x):
+        calls.append(1)
+        return result
+
+    sub.number(sub.function("time_fn")(counted, result), "time_fn(fn, x)")
+    return {"calls": len(calls), "default_repeats": DEFAULT_REPEATS}
 
 
 @student_probe
