@@ -58,6 +58,10 @@ def test_values_are_finite_and_right_for_extreme_x(submission, reference):
     got, want = submission["values_extreme"], reference["values_extreme"]
     _finite_and_close(f"jax.jit(recip_softplus)(x) for {EXTREME}", want["extreme"], got["extreme"])
     _finite_and_close(f"jax.jit(recip_softplus)(x) for {DENSE}", want["dense"], got["dense"])
+    # jax.vjp and jax.value_and_grad return the value your fwd rule computes
+    what = "jax.value_and_grad(recip_softplus)(x)[0] (the value your fwd rule returns)"
+    _finite_and_close(f"{what} for {EXTREME}", want["extreme"], got["fwd_extreme"])
+    _finite_and_close(f"{what} for {DENSE}", want["dense"], got["fwd_dense"])
 
 
 @pytest.mark.points(2)

@@ -129,10 +129,18 @@ def grads_moderate(art):
     return pullback(art, "scalar", _ONES)[_MODERATE]
 
 
+def value_and_grad_values(art):
+    """The values jax.value_and_grad returns (fwd's) at every point, batched with jax.vmap."""
+    value, _ = _jitted(_batched_values)(_function(art, "recip_softplus_value_and_grad"), POINTS)
+    return _array(value, "jax.vmap(jax.value_and_grad(recip_softplus))(xs)[0]", POINTS.shape)
+
+
 @probe
 def values_extreme(art):
-    got = values(art, "scalar")
-    return {"extreme": got[_EXTREME], "dense": got[_DENSE]}
+    """The values, from recip_softplus itself and from jax.value_and_grad (what fwd returns)."""
+    got, from_fwd = values(art, "scalar"), value_and_grad_values(art)
+    return {"extreme": got[_EXTREME], "dense": got[_DENSE],
+            "fwd_extreme": from_fwd[_EXTREME], "fwd_dense": from_fwd[_DENSE]}
 
 
 @probe

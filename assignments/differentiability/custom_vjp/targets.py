@@ -27,6 +27,13 @@ def recip_softplus_vmap(sub):
     return jax.vmap(sub.function("recip_softplus"))
 
 
+@target(arg("float32", "n"), sizes={"n": (N_POINTS,)})
+def recip_softplus_value_and_grad(sub):
+    """jax.vmap(jax.value_and_grad(...)) of it: the value comes from fwd here, not from the function
+    itself (an exported program's own VJP recomputes the derivative but never returns fwd's value)."""
+    return jax.vmap(jax.value_and_grad(sub.function("recip_softplus")))
+
+
 @student_probe
 def structure(sub):
     """Whether recip_softplus is a jax.custom_vjp with fwd/bwd rules (advisory: how the code is written).

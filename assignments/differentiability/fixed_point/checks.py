@@ -103,6 +103,14 @@ def test_fixed_point_converges_on_unseen_maps(submission):
                 f"fixed_point for {what} stops before it has converged: |x* - f(x*, theta)| is up to "
                 f"{residual.max():.3g} ({int(unconverged.sum())} of {rows} problems above 1e-5 (1 + |x*|)); "
                 "keep iterating until the step is small, not for a fixed number of steps")
+    # ... and stops even where the iterates never converge, once it has made as many steps as it allows
+    what = "fixed_point for x = theta - x from x0 = 0, theta = 1 in R^4096 (the iterates alternate 0, 1, 0, ... forever)"
+    try:
+        x = submission["never_converging"]["x"]
+    except Exception as exc:
+        raise AssertionError(f"{what} did not return ({exc}): cap the number of iterations, as the prompt "
+                             "asks, so that the loop ends even when the steps never become small") from None
+    assert_finite(what, x)
 
 
 @pytest.mark.points(2)

@@ -507,6 +507,20 @@ def unseen_map_residuals(art):
     return out
 
 
+# theta = 1, x0 = 0: the iterates of x <- theta - x are 0, 1, 0, 1, ... and no step is ever small.
+# Vectors of 4096, so that a loop whose counter never reaches its cap (one that counts down until
+# the int32 wraps around, after 2^31 steps) cannot finish within the probe's time either.
+ALTERNATING = (np.ones(4096, np.float32), np.zeros(4096, np.float32))
+
+
+@probe(timeout=20.0)
+def never_converging(art):
+    """fixed_point on a map whose iterates never converge: it returns only if its loop caps the steps.
+    Without a cap the loop runs until the probe's time is up (an XLA loop cannot be interrupted)."""
+    _expect_shapes(art, "fixed_point_alternating", ALTERNATING, [ALTERNATING[0].shape])
+    return {"x": np.asarray(art.function("fixed_point_alternating")(*ALTERNATING), np.float64)}
+
+
 def _allowed(problem, x, exact_scale):
     """What may separate a derivative from the finite differences of its values (module docstring)."""
     truncation = problem.truncation.reshape(len(problem.centres), -1)

@@ -23,6 +23,7 @@ N, COUPLED_COLUMNS = 5, 7  # x in R^5, theta = [A | b | c], a 5 x 7 matrix
 N_COUPLED = 5 + 3 * (STENCIL - 1)  # five maps, then a stencil along three directions around the first
 MIXED_X, MIXED_THETA = 3, 25  # x in R^3, theta = (W: 3 x 3, V: 3 x 4, t: 4), flattened
 N_MIXED = 3 * STENCIL
+N_ALTERNATING = 4096  # long enough that each step takes a microsecond or more: 2^31 steps take the better part of an hour
 
 
 def cos_map(x, theta):
@@ -53,6 +54,12 @@ def mixed_size_map(x, theta):
     return 0.5 * jnp.tanh(w @ x + v @ theta[21:])
 
 
+def alternating_map(x, theta):
+    """x and theta in R^N_ALTERNATING: df/dx = -I, so the iterates alternate between x0 and theta - x0
+    and never converge."""
+    return theta - x
+
+
 def _solver(sub, f):
     """theta, x0 -> fixed_point(f, x0, theta), with the student's fixed_point."""
     fixed_point = sub.function("fixed_point")
@@ -73,6 +80,12 @@ def newton_cbrt(sub):
 def fixed_point_cos(sub):
     """One scalar problem (the clean stage runs it under jax.jit and lax.map, and takes jax.grad)."""
     return _solver(sub, cos_map)
+
+
+@target(arg("float32", N_ALTERNATING), arg("float32", N_ALTERNATING))
+def fixed_point_alternating(sub):
+    """A problem whose iterates never converge: only a cap on the number of steps ends the loop."""
+    return _solver(sub, alternating_map)
 
 
 @target(arg("float32", N_SLOW), arg("float32", N_SLOW), vjp_order=1)

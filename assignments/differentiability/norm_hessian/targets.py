@@ -6,7 +6,7 @@ Every function is exported for a vector of any length n; code that cannot be exp
 """
 
 import jax
-import jax.numpy as jnp
+import numpy as np
 
 from autograder import arg, student_probe, target, uses_autodiff
 
@@ -61,9 +61,8 @@ def norm_float64(sub):
 
 
 def _traces_autodiff(sub, name):
-    # The vector of the public examples, [1, 2, 2]: the value is perturbed where autodiff computes
-    # it, which needs a point where the Hessian is not zero (no hidden input is needed for that).
-    return uses_autodiff(sub.function(name), jnp.array([1.0, 2.0, 2.0], jnp.float32))
+    # uses_autodiff traces the function and evaluates it: on the vector of the public examples.
+    return uses_autodiff(sub.function(name), np.array([1.0, 2.0, 2.0], np.float32))
 
 
 @student_probe

@@ -156,6 +156,13 @@ def test_time_fn_warms_up_then_makes_repeats_calls(submission):
     assert calls >= repeats + 1, (
         f"time_fn(fn, x, repeats={repeats}) called fn {calls} times: call it once to warm up, "
         f"then {repeats} times under the clock")
+    # time_fn(fn, x) makes as many warm-up calls, and its default number of timed ones
+    default = submission["time_fn_default_repeats"]
+    timed = default["calls"] - (calls - repeats)
+    assert timed == default["default_repeats"], (
+        f"time_fn(fn, x) called fn {default['calls']} times, time_fn(fn, x, repeats={repeats}) {calls} times: "
+        f"so without repeats it makes {timed} timed calls, not {default['default_repeats']}; the signature is "
+        f"time_fn(fn, *args, repeats={default['default_repeats']})")
 
 
 @pytest.mark.points(2)

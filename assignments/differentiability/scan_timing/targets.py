@@ -22,40 +22,39 @@ from autograder import ProbeFailure, arg, student_probe, target
 SIZES = (1, 37, 1024)
 
 
-# Each length is its own target, with a concrete shape: lax.associative_scan unrolls
-# log2(n) levels in Python and cannot be exported for a symbolic length anyway, a
-# jnp.cumsum exported for a symbolic length becomes a custom call the clean stage refuses
-# (stablehlo.dynamic_reduce_window; at a concrete length it is the stablehlo.reduce_window
-# the structure check names), and the checks compare the programs of different lengths.
-# One function per target, named ``<function>_<n>``, so that the grader reads their names
-# from this file without importing it.
-
-@target(arg("float32", 1), vjp_order=1)
+# Each length is its own target (cumsum_scan_N, cumsum_assoc_N for N in SIZES), with a
+# concrete shape: lax.associative_scan unrolls log2(n) levels in Python and cannot be
+# exported for a symbolic length anyway, a jnp.cumsum exported for a symbolic length
+# becomes a custom call the clean stage refuses (stablehlo.dynamic_reduce_window; at a
+# concrete length it is the stablehlo.reduce_window the structure check names), and the
+# checks compare the programs of different lengths. They are written out, decorated one
+# by one, because the grader reads the names of the targets from this file's text.
+@target(arg("float32", SIZES[0]), vjp_order=1)
 def cumsum_scan_1(sub):
     return sub.function("cumsum_scan")
 
 
-@target(arg("float32", 37), vjp_order=1)
+@target(arg("float32", SIZES[1]), vjp_order=1)
 def cumsum_scan_37(sub):
     return sub.function("cumsum_scan")
 
 
-@target(arg("float32", 1024), vjp_order=1)
+@target(arg("float32", SIZES[2]), vjp_order=1)
 def cumsum_scan_1024(sub):
     return sub.function("cumsum_scan")
 
 
-@target(arg("float32", 1), vjp_order=1)
+@target(arg("float32", SIZES[0]), vjp_order=1)
 def cumsum_assoc_1(sub):
     return sub.function("cumsum_assoc")
 
 
-@target(arg("float32", 37), vjp_order=1)
+@target(arg("float32", SIZES[1]), vjp_order=1)
 def cumsum_assoc_37(sub):
     return sub.function("cumsum_assoc")
 
 
-@target(arg("float32", 1024), vjp_order=1)
+@target(arg("float32", SIZES[2]), vjp_order=1)
 def cumsum_assoc_1024(sub):
     return sub.function("cumsum_assoc")
 
@@ -70,6 +69,7 @@ def cumsum_assoc_1024(sub):
 # a sleep (up to ~7 ms measured). The three time_fn probes' right answers lie apart
 # (tens of microseconds, 10 ms, a tenth of a second): no constant is right for them all.
 MEDIAN_REPEATS = 3
+DEFAULT_REPEATS = 5  # time_fn(fn, *args, repeats=5), as the prompt gives it
 MEDIAN_S = 0.01
 SLOW_S = 30 * MEDIAN_S
 PATTERN_S = (MEDIAN_S, SLOW_S, 0.0)
@@ -141,6 +141,21 @@ def time_fn_median(sub):
 
     seconds = _call_time_fn(sub, pattern, result, repeats=MEDIAN_REPEATS)
     return {"seconds": seconds, "call_seconds": call_seconds, "repeats": MEDIAN_REPEATS}
+
+
+@student_probe
+def time_fn_default_repeats(sub):
+    """How often time_fn(fn, x), repeats not given, calls fn: with time_fn_median's count (repeats=3),
+    this tells how many timed calls the default makes, whatever the number of warm-up calls."""
+    result = _on_cpu(np.arange(3.0, dtype=np.float32))
+    calls = []
+
+    def counted(x):
+        calls.append(1)
+        return result
+
+    sub.number(sub.function("time_fn")(counted, result), "time_fn(fn, x)")
+    return {"calls": len(calls), "default_repeats": DEFAULT_REPEATS}
 
 
 @student_probe

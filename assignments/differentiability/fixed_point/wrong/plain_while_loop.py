@@ -1,4 +1,5 @@
-# A plain while_loop with no custom derivative rule: the values are right, but jax.grad raises.
+# A plain while_loop with no custom derivative rule: the values are right, but jax.grad raises
+# (and with no cap on the steps, it never returns on a map whose iterates do not converge).
 import jax
 import jax.numpy as jnp
 
