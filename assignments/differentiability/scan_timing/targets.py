@@ -22,26 +22,41 @@ from autograder import ProbeFailure, arg, student_probe, target
 SIZES = (1, 37, 1024)
 
 
-def _cumsum_at(name, n):
-    """A target exporting the student's ``name`` for float32 vectors of length ``n`` (named ``name_n``).
-
-    Each length is its own target, with a concrete shape: lax.associative_scan unrolls
-    log2(n) levels in Python and cannot be exported for a symbolic length anyway, a
-    jnp.cumsum exported for a symbolic length becomes a custom call the clean stage
-    refuses (stablehlo.dynamic_reduce_window; at a concrete length it is the
-    stablehlo.reduce_window the structure check names), and the checks compare the
-    programs of different lengths.
-    """
-
-    def build(sub):
-        return sub.function(name)
-
-    build.__name__ = build.__qualname__ = f"{name}_{n}"
-    return target(arg("float32", n), vjp_order=1)(build)
+# Each length is its own target (named NAME_n), with a concrete shape: lax.associative_scan
+# unrolls log2(n) levels in Python and cannot be exported for a symbolic length anyway, a
+# jnp.cumsum exported for a symbolic length becomes a custom call the clean stage refuses
+# (stablehlo.dynamic_reduce_window; at a concrete length it is the stablehlo.reduce_window
+# the structure check names), and the checks compare the programs of different lengths.
+# Written out one by one: the grader reads the targets' names and order from this file's
+# decorated functions, without importing it.
+@target(arg("float32", SIZES[0]), vjp_order=1)
+def cumsum_scan_1(sub):
+    return sub.function("cumsum_scan")
 
 
-cumsum_scan_1, cumsum_scan_37, cumsum_scan_1024 = (_cumsum_at("cumsum_scan", n) for n in SIZES)
-cumsum_assoc_1, cumsum_assoc_37, cumsum_assoc_1024 = (_cumsum_at("cumsum_assoc", n) for n in SIZES)
+@target(arg("float32", SIZES[1]), vjp_order=1)
+def cumsum_scan_37(sub):
+    return sub.function("cumsum_scan")
+
+
+@target(arg("float32", SIZES[2]), vjp_order=1)
+def cumsum_scan_1024(sub):
+    return sub.function("cumsum_scan")
+
+
+@target(arg("float32", SIZES[0]), vjp_order=1)
+def cumsum_assoc_1(sub):
+    return sub.function("cumsum_assoc")
+
+
+@target(arg("float32", SIZES[1]), vjp_order=1)
+def cumsum_assoc_37(sub):
+    return sub.function("cumsum_assoc")
+
+
+@target(arg("float32", SIZES[2]), vjp_order=1)
+def cumsum_assoc_1024(sub):
+    return sub.function("cumsum_assoc")
 
 
 # time_fn(fn, x, repeats=3) on a function whose calls take, in turn, MEDIAN_S, SLOW_S and
