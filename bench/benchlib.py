@@ -133,3 +133,42 @@ def otter_points_per_question(out: Path) -> dict[str, float]:
     """Question -> points, from one ``otter run``'s results.json (a test file per question)."""
     results = json.loads((out / "results.json").read_text())
     return {t["name"]: float(t["score"]) for t in results["tests"] if "score" in t}
+
+
+def grade_without_reuse(class_dir: Path, out: Path, *, jobs: int, assignment: str | None = None) -> None:
+    """Grade ``class_dir`` into ``out`` (sandboxed) with nothing reused: no clean-stage memo across
+    the class and no compilation cache of the reference run; every program compiled afresh."""
+    from autograder import load_assignment
+    from autograder._internal.bulk import grade_class
+    from autograder._internal.runner import LocalRunner
+    from autograder._internal.sandbox import Limits
+
+    graded = load_assignment(assignment)
+    runner = LocalRunner(graded, jobs=jobs, limits=Limits(), sandboxed=True, cache_dir=None)
+    runner.memo = None
+    grade_class(graded, [Path(class_dir)], Path(out), jobs=jobs, force=True, runner=runner)
+    if runner.failures:
+        raise SystemExit("the grader failed to grade: " + "; ".join(f"{i.id}: {why}" for i, why in runner.failures))
+
+
+def time_without_reuse(class_dir: Path, out: Path, jobs: int, *, assignment: str | None = None) -> float:
+    """Wall seconds of ``grade_without_reuse`` in a process of its own, as ``autograder grade`` runs."""
+    command = [sys.executable, str(Path(__file__).resolve()), "grade-without-reuse", str(class_dir), str(out),
+               "--jobs", str(jobs)] + (["--assignment", assignment] if assignment else [])
+    start = time.perf_counter()
+    subprocess.run(command, cwd=ROOT, env=grade_env(), check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description="bench helpers run in a process of their own")
+    sub = parser.add_subparsers(dest="command", required=True)
+    plain = sub.add_parser("grade-without-reuse", help=grade_without_reuse.__doc__.splitlines()[0])
+    plain.add_argument("class_dir", type=Path)
+    plain.add_argument("out", type=Path)
+    plain.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    plain.add_argument("--assignment", default=None)
+    args = parser.parse_args()
+    grade_without_reuse(args.class_dir, args.out, jobs=args.jobs, assignment=args.assignment)
