@@ -41,6 +41,24 @@ def rate(count: int, seconds: float) -> float:
     return 60.0 * count / seconds
 
 
+def copies_that_differ(tables: dict[str, dict], composed: list) -> list[str]:
+    """Where copies of one submission (the same answers) get different points in the same run:
+    such a check depends on more than the code (the machine's load, say), whatever is reused."""
+    groups: dict[tuple, list[str]] = {}
+    for submission in composed:
+        groups.setdefault(submission.answers, []).append(submission.id)
+    lines = []
+    for run, table in tables.items():
+        for ids in (ids for ids in groups.values() if len(ids) > 1):
+            for key in sorted(set().union(*(table[i][1] for i in ids))):
+                values = {i: table[i][1].get(key) for i in ids}
+                if len(set(values.values())) > 1:
+                    odd = [i for i, v in values.items() if list(values.values()).count(v) == 1]
+                    lines.append(f"{run}: {key}: {', '.join(f'{i} {values[i]}' for i in odd) or '...'}, "
+                                 f"its {len(ids) - len(odd)} other copies {sorted(set(values.values()) - {values[i] for i in odd})}")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
@@ -84,11 +102,13 @@ def main(argv: list[str] | None = None) -> int:
             plain_seconds = seconds
         ours: list[float] = []
         differences: list[str] = []
+        tables = {"plain run": plain} if plain is not None else {}
         first = None
         for index in range(args.repeats):
             out = scratch / f"ours-{index}"
             ours.append(benchlib.time_autograder(class_dir, args.jobs, assignment=chosen, out=out))
             points = benchlib.points_per_check(out)
+            tables[f"run {index + 1}"] = points
             print(f"  autograder grade --jobs {args.jobs}: {ours[-1]:7.1f} s", flush=True)
             if plain is None and first is None:
                 first = points
@@ -146,6 +166,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"FAILED: grades differ from {compared}:")
         for line in differences:
             print("  " + line)
+        within = copies_that_differ(tables, composed)
+        if within:
+            print("identical submissions got different points within one run (the check depends on more "
+                  "than the code):")
+            for line in within:
+                print("  " + line)
         return 1
     checked = len(ours) if plain is not None else len(ours) - 1
     print(f"every timed run ({checked}) gives the same status and points per check as {compared}")
