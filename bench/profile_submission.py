@@ -2,14 +2,17 @@
 lowering, the clean stage's deserialising, compiling and running, and judging.
 
 Grades the submissions of bench/unseen_class.py's class (--n, --seed) one at a time in one
-lane of sandboxes, as ``autograder grade`` does, with the clean-stage memo off (every
-submission's programs are run, as a class's first copy of them is) and the reference run's
+lane of sandboxes, as ``autograder grade --jobs 1`` does, with the clean-stage memo off unless
+--memo (every submission's programs are run, as a class's first copy of them is) and the reference run's
 compilation cache on (as in every grading run). Each stage's worker times its own steps
 (autograder/_internal/stopwatch.py: CPU seconds of the worker's process, and jax's own
 durations of tracing, lowering and compiling); the grader times the jobs around them and
 the judging. Prints the mean per submission and each step's share.
 
-    python bench/profile_submission.py [--n 24] [--seed 0] [--json FILE]
+    python bench/profile_submission.py [--n 24] [--seed 0] [--common K --copies 10] [--memo] [--json FILE]
+
+With --memo the clean-stage memo is on, as in ``autograder grade``: with --common, the copies
+of a shared solution show what it saves.
 """
 
 from __future__ import annotations
@@ -92,10 +95,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=24, help="submissions of the unseen class to profile")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--common", type=int, default=0, help="solutions handed in --copies times each")
+    parser.add_argument("--copies", type=int, default=10)
+    parser.add_argument("--memo", action="store_true", help="reuse identical programs' clean-stage evidence")
     parser.add_argument("--json", type=Path, default=None, help="write every submission's profile here")
     args = parser.parse_args(argv)
 
-    from autograder._internal.evidence import Lane, gather
+    from autograder._internal.evidence import CleanMemo, Lane, gather
     from autograder._internal.judging import judge_evidence
     from autograder._internal.reference import compile_cache_dir, reference_values
     from autograder._internal.sandbox import Limits, bwrap_path
@@ -106,7 +112,9 @@ def main(argv: list[str] | None = None) -> int:
         if left_out:
             print(f"left out, not gradable yet: {', '.join(left_out)}", flush=True)
         reference = reference_values(assignment)
-        composed = unseen_class.compose(assignment, n=args.n, seed=args.seed)
+        composed = unseen_class.compose(assignment, n=args.n, seed=args.seed, common=args.common,
+                                        copies=args.copies)
+        memo = CleanMemo() if args.memo else None
         limits = Limits()
         lane = Lane.open(assignment, limits=limits, sandboxed=True, cache_dir=compile_cache_dir())
         starts = {}
@@ -119,13 +127,15 @@ def main(argv: list[str] | None = None) -> int:
             for submission in composed:
                 began = time.perf_counter()
                 evidence = gather(lane, assignment, assignment.questions, submission.file_name,
-                                  unseen_class.render(assignment, submission), limits)
+                                  unseen_class.render(assignment, submission), limits, memo=memo)
                 walls.append(time.perf_counter() - began)
                 cpu = time.process_time()
                 judge_evidence(assignment.questions, evidence, reference, submission.id)
                 judge.append(time.process_time() - cpu)
                 profiles.append(dict(evidence.profile))
-                print(f"  {submission.file_name}: {evidence.status}, {walls[-1]:.1f} s", flush=True)
+                reused = int(evidence.profile.get("clean.reused_questions.count", 0))
+                print(f"  {submission.file_name}: {evidence.status}, {walls[-1]:.1f} s"
+                      + (f", {reused} question(s) reused" if reused else ""), flush=True)
         finally:
             lane.close()
     print(render_table(rows(profiles, judge, starts), walls))
