@@ -21,14 +21,13 @@ import argparse
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from benchlib import ROOT, gradable_assignment, time_autograder, time_otter  # noqa: E402
 
 
 def class_notebooks() -> list[Path]:
@@ -40,32 +39,6 @@ def class_notebooks() -> list[Path]:
             for sid, student in sorted(students.items()) if student.get("otter_parity")]
 
 
-def time_autograder(class_dir: Path, jobs: int, checkout: Path = ROOT) -> float:
-    """Wall seconds of one ``autograder grade`` of ``class_dir`` by the project in ``checkout``."""
-    env = dict(os.environ)
-    if checkout != ROOT:  # another commit's code, and its own reference values and caches
-        env["PYTHONPATH"] = str(checkout)
-        env["AUTOGRADER_CACHE"] = str(Path(tempfile.gettempdir()) / f"autograder-bench-{checkout.name}")
-    with tempfile.TemporaryDirectory() as out:
-        start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "autograder", "grade", str(class_dir), "--out", out,
-                        "--jobs", str(jobs), "--force"], cwd=checkout, env=env, check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        return time.perf_counter() - start
-
-
-def time_otter(notebooks: list[Path], zip_path: Path, jobs: int) -> float:
-    def one(path: Path) -> None:
-        with tempfile.TemporaryDirectory() as out:
-            subprocess.run(["otter", "run", "-a", str(zip_path), "-o", out, str(path)], check=True,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=900)
-
-    start = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        list(pool.map(one, notebooks))
-    return time.perf_counter() - start
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
@@ -75,15 +48,17 @@ def main() -> int:
                         help="a checkout of another commit to time on the same class, in the same run")
     args = parser.parse_args()
 
-    from autograder import load_assignment
     from autograder._internal.reference import reference_values
     from autograder._internal.otter_package import build_package
 
-    assignment = load_assignment("differentiability")
-    reference_values(assignment)  # both tools start with the reference values computed
-    notebooks = class_notebooks()
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
+        assignment, left_out = gradable_assignment(scratch / "assignment")
+        chosen = str(assignment.directory) if left_out else None
+        if left_out:
+            print(f"left out, not gradable yet: {', '.join(left_out)}", flush=True)
+        reference_values(assignment)  # both tools start with the reference values computed
+        notebooks = class_notebooks()
         class_dir = scratch / "class"
         class_dir.mkdir()
         for path in notebooks:
@@ -101,7 +76,7 @@ def main() -> int:
                 theirs[jobs].append(time_otter(notebooks, package.autograder_zip, jobs))
                 print(f"  otter run, {jobs} at a time: {theirs[jobs][-1]:7.1f} s", flush=True)
         for _ in range(args.repeats):
-            ours.append(time_autograder(class_dir, args.jobs))
+            ours.append(time_autograder(class_dir, args.jobs, assignment=chosen))
             print(f"  autograder grade --jobs {args.jobs}: {ours[-1]:7.1f} s", flush=True)
             if args.baseline is not None:
                 baseline.append(time_autograder(class_dir, args.jobs, args.baseline.resolve()))

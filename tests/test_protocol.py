@@ -62,3 +62,29 @@ def test_malformed_lines_end_the_reading_and_keep_what_came_before():
     text = lines(loaded(), *REAL[:4]) + "{not json\n" + lines(*REAL[4:])
     report = parse_events(text, student=True, expected=ORDER)
     assert report.outcomes["q"]["p1"].value == "real 1" and "p2" not in report.outcomes["q"]
+
+
+def test_a_workers_timing_is_read_bounded_and_never_counts_for_the_order():
+    timing = {"event": "timing", "seconds": {"load.cpu": 0.5, "export.wall": 2, "bad": "x", "huge": 1e9,
+                                             "negative": -1.0, "x" * 500: 1.0}}
+    report = parse_events(lines(loaded(), *REAL[:-1], timing, REAL[-1]), student=True, expected=ORDER)
+    assert report.finished and report.timing == {"load.cpu": 0.5, "export.wall": 2.0}
+    flood = {"event": "timing", "seconds": {f"k{i}": 1.0 for i in range(1000)}}
+    assert len(parse_events(lines(loaded(), flood, *REAL), student=True, expected=ORDER).timing) <= 40
+
+
+def test_the_stopwatch_sums_steps_and_what_jax_did_during_them():
+    import jax
+    import jax.numpy as jnp
+
+    from autograder._internal.stopwatch import Stopwatch
+
+    watch = Stopwatch()
+    watch.listen_to_jax()
+    for scale in (2.0, 3.0):
+        with watch.step("work"):
+            jax.jit(lambda x, s=scale: jnp.sin(x) * s)(jnp.ones(3)).block_until_ready()
+    totals = watch.to_plain()
+    assert totals["work.wall"] > 0 and totals["work.cpu"] > 0
+    assert totals["work.jax.compile.count"] >= 2 and totals["work.jax.trace.wall"] > 0
+    assert not any(key.startswith("other.") for key in totals)

@@ -22,6 +22,7 @@ from autograder._internal.clean_stage.worker import CleanRequest
 from autograder._internal.outcomes import Outcome
 from autograder._internal.protocol import StageReport, parse_events
 from autograder._internal.sandbox import JobResult, Limits, Zygote
+from autograder._internal.stopwatch import MAX_KEYS, read_timing
 from autograder._internal.student_stage.worker import StudentRequest
 from autograder._internal.template import parse_percent
 
@@ -46,6 +47,9 @@ class Evidence:
     artifact_digests: dict[str, str] = dataclasses.field(default_factory=dict)
     # wall seconds per stage
     seconds: dict[str, float] = dataclasses.field(default_factory=dict)
+    # where the time went, STAGE.STEP.cpu|wall|count (stopwatch.py; "STAGE.job.wall": the grader's
+    # own clock around the stage's jobs): for profiles, never for a grade
+    profile: dict[str, float] = dataclasses.field(default_factory=dict)
 
     def to_plain(self) -> dict:
         return {"status": self.status, "message": self.message,
@@ -53,7 +57,7 @@ class Evidence:
                 "outcomes": {q: {n: o.to_plain() for n, o in probes.items()} for q, probes in self.outcomes.items()},
                 "manual": {q: {n: o.to_plain() for n, o in items.items()} for q, items in self.manual.items()},
                 "tampered": list(self.tampered), "artifact_digests": dict(self.artifact_digests),
-                "seconds": dict(self.seconds)}
+                "seconds": dict(self.seconds), "profile": dict(self.profile)}
 
     @classmethod
     def from_plain(cls, data: dict) -> Evidence:
@@ -70,7 +74,8 @@ class Evidence:
                    tampered=tuple(str(f)[:300] for f in data.get("tampered", [])),
                    artifact_digests={str(k): str(v) for k, v in (data.get("artifact_digests") or {}).items()},
                    seconds={str(k): float(v) for k, v in (data.get("seconds") or {}).items()
-                            if type(v) in (int, float)})
+                            if type(v) in (int, float)},
+                   profile=read_timing(data.get("profile"), limit=4 * MAX_KEYS))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -138,9 +143,14 @@ def _run_with_retries(run: Callable[[tuple[str, ...], float], JobResult], *, stu
         if remaining <= 0.5:
             why = why or f"grading stopped after {limits.timeout:g} s (the time allowed for a submission)"
             break
+        job_started = time.perf_counter()
         result = run(tuple(sorted(skip)), remaining)
+        merged.timing["job.wall"] = merged.timing.get("job.wall", 0.0) + time.perf_counter() - job_started
+        merged.timing["job.count"] = merged.timing.get("job.count", 0.0) + 1
         report = parse_events(result.text, student=student,
                               expected=[item for item in order if f"{item[0]}/{item[1]}" not in skip])
+        for key, value in report.timing.items():
+            merged.timing[key] = merged.timing.get(key, 0.0) + value
         why = result.describe(limits)
         if result.status == "broken" and not report.loaded and not restarted:
             # The sandbox itself was gone before this submission's code ran (a previous job took
@@ -219,16 +229,17 @@ def gather(lane: Lane, assignment: Assignment, questions: tuple[Question, ...], 
     student, why = _run_with_retries(run_student, student=True, order=student_order, limits=limits,
                                      deadline=deadline)
     student_seconds = time.monotonic() - started
+    profile = {f"student.{key}": value for key, value in student.timing.items()}
     if student.unreadable:
-        return Evidence("error", student.unreadable, seconds={"student": student_seconds})
+        return Evidence("error", student.unreadable, seconds={"student": student_seconds}, profile=profile)
     if not student.loaded:
         status = "timeout" if "stopped after" in why else "error"
         message = why if status == "timeout" else f"the submission could not be loaded ({why or 'the worker stopped early'})"
-        return Evidence(status, message, seconds={"student": student_seconds})
+        return Evidence(status, message, seconds={"student": student_seconds}, profile=profile)
     if student.tampered:  # not scored: its programs are not worth a clean stage
         return Evidence("tampered", "it replaced functions the grader relies on: " + "; ".join(student.tampered),
                         student.cell_errors, {}, student.manual, student.tampered,
-                        seconds={"student": student_seconds})
+                        seconds={"student": student_seconds}, profile=profile)
     digests = {q.id: artifact_digest(student.artifacts.get(q.id, {})) for q in questions}
     reused = {q.id: memo.get(q.id, digests[q.id]) for q in questions} if memo is not None else {}
     reused = {qid: outcomes for qid, outcomes in reused.items() if outcomes is not None}
@@ -257,6 +268,8 @@ def gather(lane: Lane, assignment: Assignment, questions: tuple[Question, ...], 
     status, message = "graded", ""
     if not clean.finished and clean_why:
         message = f"the clean stage did not finish: {clean_why}"
+    profile |= {f"clean.{key}": value for key, value in clean.timing.items()}
+    profile["clean.reused_questions.count"] = float(len(reused))
     return Evidence(status, message, student.cell_errors, outcomes, student.manual, student.tampered,
                     digests,
-                    {"student": student_seconds, "clean": time.monotonic() - started - student_seconds})
+                    {"student": student_seconds, "clean": time.monotonic() - started - student_seconds}, profile)

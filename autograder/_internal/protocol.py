@@ -14,6 +14,7 @@ from typing import Any
 from autograder._internal.cells import CellError
 from autograder._internal.outcomes import Outcome
 from autograder._internal.plain import NotPlainData, from_json
+from autograder._internal.stopwatch import read_timing
 
 MAX_EVENT_BYTES = 32 << 20
 MAX_ARTIFACT_CHARS = 12 << 20  # base64 of MAX_ARTIFACT_BYTES, with room
@@ -41,6 +42,8 @@ class StageReport:
     finished: bool = False
     # (question, name, kind) that had started and not finished when the worker stopped
     in_flight: tuple[str, str, str] | None = None
+    # where the worker says its time went (stopwatch.py): for profiles, never for a grade
+    timing: dict[str, float] = dataclasses.field(default_factory=dict)
 
     @property
     def done_keys(self) -> set[str]:
@@ -116,6 +119,8 @@ def parse_events(text: str, *, student: bool, expected: list[tuple[str, str]]) -
             if position == len(expected) and (loaded or not student):
                 report.finished = True
                 break
+        elif kind == "timing":
+            report.timing = read_timing(event.get("seconds"))
         elif kind == "tampered" and type(event.get("findings")) is list:
             report.tampered = tuple(str(f)[:300] for f in event["findings"][:20])
         elif question is None or name is None:

@@ -5,6 +5,7 @@ per event on stdout:
 
     {"event": "start", "question": Q, "kind": "probe", "name": N}
     {"event": "probe", "question": Q, "name": N, "outcome": {...}}
+    {"event": "timing", "seconds": {"deserialise.cpu": S, ...}}   where the time went (stopwatch.py)
     {"event": "done"}
 
 No student Python runs here: only the programs, after ``artifacts.verify``.
@@ -21,6 +22,7 @@ from typing import Any, TextIO
 from autograder._internal.declarations import clean_probes_in
 from autograder._internal.outcomes import guarded
 from autograder._internal.plain import to_json
+from autograder._internal.stopwatch import Stopwatch
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,17 +59,23 @@ def run_request(request: CleanRequest, out: TextIO) -> None:
     from autograder._internal.clean_stage.artifacts import Artifacts, decode_target
 
     skip, only = set(request.skip), set(request.only)
+    watch = Stopwatch()
+    watch.listen_to_jax()
     for qid, module_name in request.probes.items():
         payloads = request.artifacts.get(qid, {})
-        art = Artifacts({name: decode_target(name, payload) for name, payload in payloads.items()
-                         if type(payload) is dict})
+        with watch.step("deserialise"):  # and verify
+            art = Artifacts({name: decode_target(name, payload) for name, payload in payloads.items()
+                             if type(payload) is dict})
         for spec in clean_probes_in(sys.modules[module_name]):
             key = f"{qid}/{spec.name}"
             if key in skip or (only and key not in only):
                 continue
             _emit(out, {"event": "start", "question": qid, "kind": "probe", "name": spec.name})
-            outcome = guarded(spec.function, art, timeout=min(spec.timeout, request.probe_timeout), x64=spec.x64)
+            with watch.step("probes"):
+                outcome = guarded(spec.function, art, timeout=min(spec.timeout, request.probe_timeout),
+                                  x64=spec.x64)
             _emit(out, {"event": "probe", "question": qid, "name": spec.name, "outcome": outcome.to_plain()})
+    _emit(out, {"event": "timing", "seconds": watch.to_plain()})
     _emit(out, {"event": "done"})
 
 

@@ -12,6 +12,7 @@ way still leaves what it had:
     {"event": "probe", "question": Q, "name": N, "outcome": {...}}
     {"event": "manual", "question": Q, "name": N, "outcome": {...}}
     {"event": "tampered", "findings": [...]}
+    {"event": "timing", "seconds": {"load.cpu": S, ...}}   where the time went (stopwatch.py)
     {"event": "done"}
 
 The student's code runs in this process, so nothing it writes is trusted: the grader
@@ -31,6 +32,7 @@ from autograder._internal.cells import UnreadableSubmission, parse_cells
 from autograder._internal.declarations import student_probes_in, targets_in
 from autograder._internal.outcomes import Outcome, ProbeFailure, describe_error, guarded
 from autograder._internal.plain import to_json
+from autograder._internal.stopwatch import Stopwatch
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,6 +91,8 @@ def run_request(request: StudentRequest, out: TextIO) -> None:
 
     modules = {qid: sys.modules[name] for qid, name in request.targets.items()}
     silence_debug_callbacks()
+    watch = Stopwatch()
+    watch.listen_to_jax()
     baseline = tamper.Baseline.take(extra_modules=request.targets.values())
     try:
         cells = parse_cells(request.submission_name, request.submission_text)
@@ -96,18 +100,21 @@ def run_request(request: StudentRequest, out: TextIO) -> None:
         _emit(out, {"event": "unreadable", "message": str(exc)})
         return
     cells = select_cells(cells, request.tutorial_cells, request.answer_names)
-    namespace, cell_errors = execute_cells(cells, module_name=request.module_name)
-    # Before any more of the grader's code runs next to the submission's: with builtins or the
-    # grader's helpers replaced, exporting could not be trusted (nor, perhaps, run at all).
-    try:
-        findings = baseline.changes()
-    except Exception:  # noqa: BLE001 - the check itself broken by what the submission replaced
-        findings = ["what the grader's own checks use was replaced (they fail after the submission is loaded)"]
-    if findings:
+    with watch.step("load"):
+        namespace, cell_errors = execute_cells(cells, module_name=request.module_name)
+        # Before any more of the grader's code runs next to the submission's (this step's own end
+        # included): with builtins or the grader's helpers replaced, exporting could not be
+        # trusted (nor, perhaps, run at all).
         try:
-            baseline.restore()
-        except Exception:  # noqa: BLE001 - reported below if the grader's code still runs
-            pass
+            findings = baseline.changes()
+        except Exception:  # noqa: BLE001 - the check itself broken by what the submission replaced
+            findings = ["what the grader's own checks use was replaced (they fail after the submission is loaded)"]
+        if findings:
+            try:
+                baseline.restore()
+            except Exception:  # noqa: BLE001 - reported below if the grader's code still runs
+                pass
+    if findings:
         _emit(out, {"event": "loaded", "cell_errors": []})
         _emit(out, {"event": "tampered", "findings": findings})
         return
@@ -119,7 +126,8 @@ def run_request(request: StudentRequest, out: TextIO) -> None:
             if f"{qid}/{spec.name}" in skip:
                 continue
             _emit(out, {"event": "start", "question": qid, "kind": "target", "name": spec.name})
-            artifact = export_target(spec, sub, timeout=min(spec.timeout, request.probe_timeout))
+            with watch.step("export"):
+                artifact = export_target(spec, sub, timeout=min(spec.timeout, request.probe_timeout))
             _emit(out, {"event": "artifact", "question": qid, "name": spec.name, **artifact})
     findings = baseline.changes()
     for qid, module in modules.items():
@@ -127,8 +135,9 @@ def run_request(request: StudentRequest, out: TextIO) -> None:
             if f"{qid}/{spec.name}" in skip:
                 continue
             _emit(out, {"event": "start", "question": qid, "kind": "probe", "name": spec.name})
-            outcome = guarded(spec.function, sub, timeout=min(spec.timeout, request.probe_timeout), x64=spec.x64,
-                              describe_other=lambda exc: f"raised {describe_error(exc)}")
+            with watch.step("probes"):
+                outcome = guarded(spec.function, sub, timeout=min(spec.timeout, request.probe_timeout),
+                                  x64=spec.x64, describe_other=lambda exc: f"raised {describe_error(exc)}")
             _emit(out, {"event": "probe", "question": qid, "name": spec.name, "outcome": outcome.to_plain()})
         for name in request.manual_names.get(qid, []):
             try:
@@ -139,6 +148,7 @@ def run_request(request: StudentRequest, out: TextIO) -> None:
     findings += [finding for finding in baseline.changes() if finding not in findings]
     if findings:
         _emit(out, {"event": "tampered", "findings": findings})
+    _emit(out, {"event": "timing", "seconds": watch.to_plain()})
     _emit(out, {"event": "done"})
 
 
