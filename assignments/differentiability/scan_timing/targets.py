@@ -81,10 +81,10 @@ COMPILE_REPEATS = 2
 TRACE_SLEEP_S = 0.04
 TRACE_STEPS = 10
 # time_fn(fn, m, repeats=2) on a jitted chain of MATMULS products of 512x512 matrices
-# (50-150 ms on the 2-core machine, up to 0.7 s when others load it): each call returns
+# (80-240 ms on the 2-core machine, 50 ms at the least on a fast idle one, up to 1 s when others load it): each call returns
 # after a dispatch of 0.01-0.2 ms, long before the work is done.
 BLOCK_REPEATS = 2
-MATMULS = 25
+MATMULS = 40
 MATRIX_SIZE = 512
 COMPARE_SIZES = (6, 17)
 MISSING_DEVICE_SIZES = (7,)
