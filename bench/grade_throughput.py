@@ -89,6 +89,8 @@ def main() -> int:
         print(f"baseline {args.baseline}: {base_rate:.3f} submissions/s (median of {len(baseline)}); "
               f"this checkout / baseline: {ours_rate / base_rate:.2f}")
     for jobs, times in theirs.items():
+        if not times:  # --otter-repeats 0
+            continue
         rate = len(notebooks) / statistics.median(times)
         print(f"otter run, {jobs} at a time: {rate:.3f} submissions/s (median of {len(times)}); "
               f"ratio {ours_rate / rate:.1f}x")
