@@ -15,7 +15,7 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from autograder._internal.clean_stage.programs import Program, parse_program
+from autograder._internal.clean_stage.programs import Program, exported_program
 from autograder._internal.outcomes import ProbeFailure
 
 #: Custom calls an artifact may contain: jax's stable CPU kernels (linear algebra), shape checks,
@@ -46,7 +46,7 @@ def verify(exported: Any, *, depth: int = 0) -> Program:
         raise ArtifactRejected("it uses several devices or side effects")
     if exported.disabled_safety_checks:
         raise ArtifactRejected("it disables jax.export's safety checks")
-    program = parse_program(exported.mlir_module())
+    program = exported_program(exported)
     if program.size > MAX_OPERATIONS:
         raise ArtifactRejected(f"it has {program.size} operations, more than the {MAX_OPERATIONS} a program may have "
                                "(a Python loop over the elements?): use lax.scan, lax.fori_loop or array operations")

@@ -7,6 +7,7 @@ module is exactly what the clean stage runs, whatever Python produced it.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -60,6 +61,11 @@ class Program:
         return {"op_counts": self.op_counts, "size": self.size}
 
 
+#: A function's argument or result attributes when there are none (``[{}, {}]``): the text form
+#: of a module leaves them out, so a program reads the same however it was obtained.
+_NO_ATTRIBUTES = re.compile(r"\[\{\}(, \{\})*\]")
+
+
 def _walk(operation: Any) -> Iterator[Any]:
     yield operation
     for region in operation.regions:
@@ -68,17 +74,21 @@ def _walk(operation: Any) -> Iterator[Any]:
                 yield from _walk(inner.operation)
 
 
-def parse_program(module_text: str) -> Program:
-    """The operations of a StableHLO module given as text (``Exported.mlir_module()``)."""
+def exported_program(exported: Any) -> Program:
+    """The operations of an ``Exported``'s module, read from its serialised form (no text round trip)."""
     from jax._src.interpreters import mlir
-    from jax._src.lib.mlir import ir
+    from jax._src.lib import _jax
 
-    with mlir.make_ir_context() as context:
-        module = ir.Module.parse(module_text, context=context)
-        operations = []
-        for op in _walk(module.operation):
-            attributes = tuple(sorted((name, str(op.attributes[name])) for name in op.attributes))
-            operations.append(Operation(op.name, tuple(str(result.type) for result in op.results), attributes))
+    with mlir.make_ir_context():
+        return _program_of_module(_jax.mlir.deserialize_portable_artifact(exported.mlir_module_serialized))
+
+
+def _program_of_module(module: Any) -> Program:
+    operations = []
+    for op in _walk(module.operation):
+        attributes = tuple(sorted((name, text) for name in op.attributes
+                                  if not _NO_ATTRIBUTES.fullmatch(text := str(op.attributes[name]))))
+        operations.append(Operation(op.name, tuple(str(result.type) for result in op.results), attributes))
     return Program(tuple(operations))
 
 
@@ -93,4 +103,4 @@ def program_of(fn: Any, *example_args: Any) -> Program:
 
     shapes = jax.tree.map(lambda leaf: jax.ShapeDtypeStruct(jax.numpy.shape(leaf), jax.numpy.result_type(leaf)),
                           example_args)
-    return parse_program(export.export(jax.jit(fn), platforms=("cpu",))(*shapes).mlir_module())
+    return exported_program(export.export(jax.jit(fn), platforms=("cpu",))(*shapes))

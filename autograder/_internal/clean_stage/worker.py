@@ -20,6 +20,7 @@ import sys
 from typing import Any, TextIO
 
 from autograder._internal.declarations import clean_probes_in
+from autograder._internal.mlir_contexts import reuse_mlir_contexts
 from autograder._internal.outcomes import guarded
 from autograder._internal.plain import to_json
 from autograder._internal.stopwatch import Stopwatch
@@ -58,6 +59,7 @@ def _emit(out: TextIO, event: dict[str, Any]) -> None:
 def run_request(request: CleanRequest, out: TextIO) -> None:
     from autograder._internal.clean_stage.artifacts import Artifacts, decode_target
 
+    reuse_mlir_contexts()
     skip, only = set(request.skip), set(request.only)
     watch = Stopwatch()
     watch.listen_to_jax()

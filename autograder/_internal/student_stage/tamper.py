@@ -33,6 +33,7 @@ INTERNAL_ATTRIBUTES = {
     "jax._src.source_info_util": ("Transform", "Scope", "NameStack", "current_name_stack"),
     "jax._src.interpreters.ad": ("JVPTrace", "LinearizeTrace", "primitive_jvps", "primitive_transposes"),
     "jax._src.api": ("jit", "grad", "vjp", "jvp", "make_jaxpr", "vmap"),
+    "jax._src.interpreters.mlir": ("make_ir_context",),
 }
 #: Attributes of ``sys`` the probes rely on (the rest, like sys.stdout, changes for good reasons).
 SYS_ATTRIBUTES = ("setprofile", "getprofile", "settrace", "gettrace", "modules", "exit", "_getframe")

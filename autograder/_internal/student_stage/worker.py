@@ -30,6 +30,7 @@ from typing import Any, TextIO
 
 from autograder._internal.cells import UnreadableSubmission, parse_cells
 from autograder._internal.declarations import student_probes_in, targets_in
+from autograder._internal.mlir_contexts import reuse_mlir_contexts
 from autograder._internal.outcomes import Outcome, ProbeFailure, describe_error, guarded
 from autograder._internal.plain import to_json
 from autograder._internal.stopwatch import Stopwatch
@@ -91,6 +92,7 @@ def run_request(request: StudentRequest, out: TextIO) -> None:
 
     modules = {qid: sys.modules[name] for qid, name in request.targets.items()}
     silence_debug_callbacks()
+    reuse_mlir_contexts()
     watch = Stopwatch()
     watch.listen_to_jax()
     baseline = tamper.Baseline.take(extra_modules=request.targets.values())
