@@ -43,9 +43,10 @@ from pathlib import Path, PurePosixPath
 
 from autograder._internal.assignment import PROJECT_ROOT, Assignment, load_assignment
 from autograder._internal.errors import AutograderError, UsageError
-from autograder._internal.evidence import Evidence, Lane, gather
+from autograder._internal.evidence import CleanMemo, Evidence, Lane, gather
 from autograder._internal.plain import NotPlainData, from_json, to_json
 from autograder._internal.protocol import parse_events
+from autograder._internal.reference import reference_memo
 from autograder._internal.runner import WorkItem
 from autograder._internal.sandbox import Limits, Zygote, bwrap_path
 from autograder._internal.student_stage.worker import StudentRequest
@@ -74,6 +75,7 @@ ASSIGNMENT_FILES = ("assignment.toml", "tutorial_notebook.py")
 QUESTION_FILES = ("targets.py", "probes.py", "checks.py", "stub.py", "prompt.md")
 CACHE_FOLDER = "compile-cache"
 EMPTY_CACHE_FOLDER = "no-compile-cache"  # for a worker of another CPU type than the client's
+MEMO_FILE = "reference-memo.json"  # the reference's clean-stage outcomes by program (CleanMemo)
 #: Seconds between the client's looks at the cluster while it waits for results.
 WATCH_INTERVAL = 10.0
 
@@ -146,8 +148,9 @@ class Bundle:
     machine: str = ""  # ``machine()`` of where the compilation cache was made
 
     @classmethod
-    def of(cls, assignment: Assignment, cache_dir: Path | None) -> Bundle:
-        """The assignment's files and, under ``compile-cache/``, the reference run's compilation cache."""
+    def of(cls, assignment: Assignment, cache_dir: Path | None, memo: CleanMemo | None = None) -> Bundle:
+        """The assignment's files, under ``compile-cache/`` the reference run's compilation cache,
+        and ``memo`` (the reference's outcomes, ``reference.reference_memo``) as ``MEMO_FILE``."""
         files = {}
         base = PurePosixPath("assignments", assignment.name)
         sources = [assignment.directory / name for name in ASSIGNMENT_FILES]
@@ -159,6 +162,8 @@ class Bundle:
             for path in sorted(Path(cache_dir).rglob("*")):
                 if path.is_file() and not path.is_symlink() and not path.name.endswith(".tmp"):
                     files[f"{CACHE_FOLDER}/{path.relative_to(cache_dir).as_posix()}"] = path.read_bytes()
+        if memo is not None:
+            files[MEMO_FILE] = to_json(memo.to_plain()).encode()
         return cls(assignment.name, files, _digest(files), machine())
 
     @property
@@ -240,13 +245,14 @@ class _WorkerState:
         self.root = root
         self.health: dict | None = None
         self._lock = threading.Lock()
-        self._assignments: dict[str, tuple[Assignment, Path]] = {}
+        self._assignments: dict[str, tuple[Assignment, Path, CleanMemo]] = {}
         self._local = threading.local()
         self._lanes: list[Lane] = []
 
-    def assignment(self, bundle: Bundle) -> tuple[Assignment, Path]:
-        """The bundle's assignment and compilation cache on this machine (an empty one on a
-        machine of another CPU type than the client's: slower, never wrong)."""
+    def assignment(self, bundle: Bundle) -> tuple[Assignment, Path, CleanMemo]:
+        """The bundle's assignment, its compilation cache on this machine (an empty one on a
+        machine of another CPU type than the client's: slower, never wrong) and this worker's
+        clean-stage memo for it (the reference's programs, then the class's as they come)."""
         with self._lock:
             if bundle.digest not in self._assignments:
                 folder = bundle.materialise(self.root)
@@ -255,8 +261,10 @@ class _WorkerState:
                     logger.warning("this worker's CPU differs from the client's: it grades without the "
                                    "reference's compilation cache (compiling more)")
                     cache = EMPTY_CACHE_FOLDER
+                memo_file = folder / MEMO_FILE
+                memo = CleanMemo.from_plain(from_json(memo_file.read_text())) if memo_file.is_file() else CleanMemo()
                 self._assignments[bundle.digest] = (
-                    load_assignment(str(folder / "assignments" / bundle.assignment)), folder / cache)
+                    load_assignment(str(folder / "assignments" / bundle.assignment)), folder / cache, memo)
             return self._assignments[bundle.digest]
 
     def lane(self, key: tuple, open_lane: Callable[[], Lane]) -> Lane:
@@ -338,12 +346,12 @@ def grade_task(bundle: Bundle, name: str, text: str, questions: tuple[str, ...],
     state = _STATES.get(get_worker().id)
     if state is None or not (state.health or {}).get("ok"):
         raise RuntimeError("this Dask worker has not passed the autograder's sandbox check")
-    assignment, cache_dir = state.assignment(bundle)
+    assignment, cache_dir, memo = state.assignment(bundle)
     limits = Limits(**limits)
     lane = state.lane((bundle.digest, limits),
                       lambda: Lane.open(assignment, limits=limits, sandboxed=True, cache_dir=cache_dir))
     try:
-        evidence = gather(lane, assignment, assignment.select(list(questions)), name, text, limits)
+        evidence = gather(lane, assignment, assignment.select(list(questions)), name, text, limits, memo=memo)
     except Exception as exc:  # noqa: BLE001 - as in LocalRunner: a broken sandbox costs this submission only
         lane.close()
         evidence = Evidence("error", f"grading failed: {exc}")
@@ -464,7 +472,7 @@ class DaskRunner:
             return
         self.start()
         client = self._client
-        bundle = Bundle.of(self.assignment, self.cache_dir)
+        bundle = Bundle.of(self.assignment, self.cache_dir, reference_memo(self.assignment))
         # A task whose result is the bundle, rather than scattered data: when every worker that
         # held it is lost, Dask computes it again (scattered data would be gone, and with it
         # every task that needs it). Its key is its digest: clients of one bundle share it.

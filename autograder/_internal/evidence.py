@@ -195,7 +195,8 @@ class CleanMemo:
     those of an earlier submission of the class gets that submission's outcomes, without a run.
 
     Keyed by the digest of the artifacts themselves, so a submission can only ever receive the
-    evidence of programs identical to its own.
+    evidence of programs identical to its own. ``seeded`` starts it with the reference run's
+    programs: an answer that exports what the reference exports gets the reference's outcomes.
     """
 
     def __init__(self):
@@ -212,6 +213,33 @@ class CleanMemo:
     def put(self, question: str, digest: str, outcomes: dict[str, Outcome]) -> None:
         with self._lock:
             self._outcomes[(question, digest)] = dict(outcomes)
+
+    def to_plain(self) -> list[dict]:
+        with self._lock:
+            return [{"question": q, "digest": d, "outcomes": {n: o.to_plain() for n, o in outcomes.items()}}
+                    for (q, d), outcomes in self._outcomes.items()]
+
+    @classmethod
+    def from_plain(cls, data: list) -> CleanMemo:
+        memo = cls()
+        for entry in data if type(data) is list else []:
+            if type(entry) is dict and type(entry.get("outcomes")) is dict:
+                memo.put(str(entry.get("question")), str(entry.get("digest")),
+                         {str(n): Outcome.from_plain(o) for n, o in entry["outcomes"].items()})
+        return memo
+
+    @classmethod
+    def seeded(cls, questions: tuple[Question, ...], evidence: Evidence) -> CleanMemo:
+        """A memo holding ``evidence``'s clean-stage outcomes (the reference's), but for those of the
+        probes that measure afresh for every submission."""
+        memo = cls()
+        for question in questions:
+            digest = evidence.artifact_digests.get(question.id)
+            kept = set(question.clean_probe_names) - set(question.fresh_probe_names)
+            outcomes = {name: o for name, o in evidence.outcomes.get(question.id, {}).items() if name in kept}
+            if digest and kept <= outcomes.keys():
+                memo.put(question.id, digest, outcomes)
+        return memo
 
 
 def gather(lane: Lane, assignment: Assignment, questions: tuple[Question, ...], name: str, text: str,

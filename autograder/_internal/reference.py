@@ -16,7 +16,7 @@ from pathlib import Path
 
 from autograder._internal.assignment import Assignment, Question
 from autograder._internal.errors import AssignmentError
-from autograder._internal.evidence import Evidence, Lane, gather
+from autograder._internal.evidence import CleanMemo, Evidence, Lane, gather
 from autograder._internal.outcomes import ProbeValues
 from autograder._internal.plain import NotPlainData, from_json, to_json
 from autograder._internal.sandbox import XLA_FLAGS, Limits, compilation_cache_env
@@ -34,11 +34,13 @@ def compile_cache_dir() -> Path:
 
 
 def _reference_cache_path(assignment: Assignment) -> Path:
-    """Where the reference evidence lives: keyed by jax's version and every source it depends on."""
+    """Where the reference evidence lives: keyed by jax's version and every source it depends on
+    (the questions' and the grader's own: the evidence is what the stages' code makes of them)."""
     digest = hashlib.sha256(f"{importlib.metadata.version('jax')}\0{XLA_FLAGS}".encode())
+    grader = sorted(Path(__file__).resolve().parents[1].rglob("*.py"))
     for path in (assignment.notebook_source, *(p for q in assignment.questions
                                                for p in (q.targets_path, q.probes_path, q.reference_path,
-                                                         q.prompt_path))):
+                                                         q.prompt_path)), *grader):
         digest.update(path.read_bytes())
     return cache_root() / f"reference-{assignment.name}-{digest.hexdigest()[:20]}.json"
 
@@ -64,6 +66,11 @@ def reference_values(assignment: Assignment, questions: tuple[Question, ...] | N
     evidence = reference_evidence(assignment)
     return {q.id: ProbeValues(evidence.outcomes.get(q.id, {}), label="the reference")
             for q in questions or assignment.questions}
+
+
+def reference_memo(assignment: Assignment) -> CleanMemo:
+    """A class's clean-stage memo, starting with the reference's programs and their outcomes."""
+    return CleanMemo.seeded(assignment.questions, reference_evidence(assignment))
 
 
 def _run_reference(assignment: Assignment) -> Evidence:

@@ -18,6 +18,7 @@ from typing import Protocol
 
 from autograder._internal.assignment import Assignment
 from autograder._internal.evidence import CleanMemo, Evidence, Lane, gather
+from autograder._internal.reference import reference_memo
 from autograder._internal.sandbox import Limits
 
 
@@ -54,7 +55,8 @@ class LocalRunner:
         self.limits = limits
         self.sandboxed = sandboxed
         self.cache_dir = cache_dir
-        self.memo = CleanMemo()  # identical programs across the class are probed once
+        # identical programs across the class, and the reference's, are probed once
+        self.memo: CleanMemo | None = reference_memo(assignment)
         # (item, why) of submissions the grader itself failed to grade (a sandbox that would not
         # start): not the student's doing, so not stored, and graded by the next run
         self.failures: list[tuple[WorkItem, str]] = []

@@ -1,0 +1,70 @@
+"""The clean-stage memo: programs identical to the reference's (or to an earlier submission's)
+get that run's outcomes without a run, and those outcomes are what running them gives."""
+
+from __future__ import annotations
+
+import pytest
+
+from autograder._internal.evidence import CleanMemo, Lane, gather
+from autograder._internal.judging import judge_evidence
+from autograder._internal.plain import to_json
+from autograder._internal.reference import compile_cache_dir, reference_evidence, reference_memo, reference_values
+from autograder._internal.sandbox import Limits
+from conftest import ROOT
+
+pytestmark = pytest.mark.slow
+
+
+def _grade(lane, assignment, sid: str, memo: CleanMemo | None):
+    text = (ROOT / "examples" / "submissions" / f"{sid}.ipynb").read_text()
+    return gather(lane, assignment, assignment.questions, f"{sid}.ipynb", text, Limits(), memo=memo)
+
+
+def _kept(question, outcomes: dict) -> str:
+    """The outcomes of the clean probes the memo may reuse (not those measured afresh each time)."""
+    names = set(question.clean_probe_names) - set(question.fresh_probe_names)
+    return to_json({name: o.to_plain() for name, o in sorted(outcomes.items()) if name in names})
+
+
+def test_reused_outcomes_are_those_a_run_gives(assignment):
+    reference = reference_evidence(assignment)
+    values = reference_values(assignment)
+    memo = reference_memo(assignment)
+    lane = Lane.open(assignment, limits=Limits(), sandboxed=False, cache_dir=compile_cache_dir())
+    try:
+        for sid in ("alice_full_marks", "mia_wrong_softplus_and_scan"):
+            before = memo.hits
+            reused = _grade(lane, assignment, sid, memo)
+            plain = _grade(lane, assignment, sid, None)
+            same_as_reference = {q.id for q in assignment.questions
+                                 if plain.artifact_digests[q.id] == reference.artifact_digests[q.id]}
+            # alice hands in the reference's answers; mia's softplus and scan are her own (wrong) ones
+            if sid == "alice_full_marks":
+                assert same_as_reference == {q.id for q in assignment.questions}
+            else:
+                assert not {"softplus", "scan_timing"} & same_as_reference and same_as_reference
+            assert memo.hits - before == len(same_as_reference)
+            assert reused.profile["clean.reused_questions.count"] == len(same_as_reference)
+            for question in assignment.questions:
+                assert _kept(question, reused.outcomes[question.id]) == _kept(question, plain.outcomes[question.id])
+            judged = {name: judge_evidence(assignment.questions, evidence, values, sid)
+                      for name, evidence in (("reused", reused), ("plain", plain))}
+            points = {name: {(q.id, c.name): c.points for q in result.questions for c in q.checks
+                             if q.id != "scan_timing"}  # its timing checks measure afresh, under load
+                      for name, result in judged.items()}
+            assert points["reused"] == points["plain"]
+        mia = judged["plain"]
+        assert mia.question("softplus").points < mia.question("softplus").max_points
+    finally:
+        lane.close()
+
+
+def test_a_memo_travels_as_plain_data(assignment):
+    memo = reference_memo(assignment)
+    again = CleanMemo.from_plain(memo.to_plain())
+    reference = reference_evidence(assignment)
+    for question in assignment.questions:
+        digest = reference.artifact_digests[question.id]
+        assert again.get(question.id, digest) == memo.get(question.id, digest) != None  # noqa: E711
+        assert again.get(question.id, "0" * 64) is None
+    assert CleanMemo.from_plain({"not": "a list"}).get("softplus", "x") is None
