@@ -78,11 +78,22 @@ def test_a_worker_of_another_cpu_type_grades_without_the_clients_compilation_cac
     (cache / "jit_f-abc-cache").write_bytes(b"compiled")
     bundle = Bundle.of(assignment, cache)
     assert bundle.machine == machine()
-    _, same = _WorkerState(tmp_path / "same").assignment(bundle)
+    _, same, _ = _WorkerState(tmp_path / "same").assignment(bundle)
     assert (same / "jit_f-abc-cache").is_file()
     other = Bundle(bundle.assignment, bundle.files, bundle.digest, machine="another-cpu")
-    _, empty = _WorkerState(tmp_path / "other").assignment(other)
+    _, empty, _ = _WorkerState(tmp_path / "other").assignment(other)
     assert empty.is_dir() and not any(empty.iterdir())
+
+
+def test_a_worker_starts_its_memo_with_the_reference_programs_from_the_bundle(assignment, tmp_path):
+    from autograder._internal.dask_runner import _WorkerState
+    from autograder._internal.reference import reference_evidence, reference_memo
+
+    digests = reference_evidence(assignment).artifact_digests
+    _, _, memo = _WorkerState(tmp_path / "seeded").assignment(Bundle.of(assignment, None, reference_memo(assignment)))
+    assert all(memo.get(q.id, digests[q.id]) for q in assignment.questions)
+    _, _, empty = _WorkerState(tmp_path / "plain").assignment(Bundle.of(assignment, None))
+    assert not any(empty.get(q.id, digests[q.id]) for q in assignment.questions)
 
 
 def test_environment_names_what_must_match_on_every_machine():

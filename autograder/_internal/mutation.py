@@ -427,7 +427,7 @@ def mutate(assignment, questions: list[str] | None = None, *, jobs: int = 2, san
     ``validate`` runs). Mutants listed in the question's ``equivalent_mutants.txt`` are not
     graded; of the others at most ``limit`` per question are (see ``sample``).
     """
-    from autograder._internal.reference import compile_cache_dir, reference_values
+    from autograder._internal.reference import compile_cache_dir, reference_memo, reference_values
     from autograder._internal.runner import LocalRunner, WorkItem
     from autograder._internal.sandbox import Limits, bwrap_path
 
@@ -436,6 +436,7 @@ def mutate(assignment, questions: list[str] | None = None, *, jobs: int = 2, san
     limits = limits or Limits(timeout=120.0, probe_timeout=30.0)
     selected = assignment.select(questions)
     reference = reference_values(assignment, selected)  # first: the reference run fills the compile cache
+    memo = reference_memo(assignment)  # a mutant that exports the reference's programs gets its outcomes
     reports = []
     for question in selected:
         started = time.monotonic()
@@ -446,7 +447,7 @@ def mutate(assignment, questions: list[str] | None = None, *, jobs: int = 2, san
         by_id = {m.id: m for m in chosen}
         results: dict[str, MutantResult] = {r.mutant.id: r for r in equivalent}
         runner = LocalRunner(dataclasses.replace(assignment, questions=(question,)), jobs=jobs, limits=limits,
-                             sandboxed=sandboxed, cache_dir=compile_cache_dir())
+                             sandboxed=sandboxed, cache_dir=compile_cache_dir(), memo=memo)
         items = [WorkItem(m.id, f"mutant_{question.id}.py", m.source) for m in chosen]
         try:
             for done, (item, evidence) in enumerate(runner.run(items), start=1):

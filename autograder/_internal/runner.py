@@ -49,14 +49,15 @@ class LocalRunner:
     """Grades on this machine: ``jobs`` lanes (a student and a clean sandbox each), one thread each."""
 
     def __init__(self, assignment: Assignment, *, jobs: int, limits: Limits, sandboxed: bool = True,
-                 cache_dir=None):
+                 cache_dir=None, memo: CleanMemo | None = None):
         self.assignment = assignment
         self.jobs = max(1, jobs)
         self.limits = limits
         self.sandboxed = sandboxed
         self.cache_dir = cache_dir
-        # identical programs across the class, and the reference's, are probed once
-        self.memo: CleanMemo | None = reference_memo(assignment)
+        # identical programs across the class, and the reference's, are probed once (``memo``: for
+        # an assignment cut down to some of its questions, the whole assignment's reference_memo)
+        self.memo: CleanMemo | None = memo if memo is not None else reference_memo(assignment)
         # (item, why) of submissions the grader itself failed to grade (a sandbox that would not
         # start): not the student's doing, so not stored, and graded by the next run
         self.failures: list[tuple[WorkItem, str]] = []
