@@ -22,7 +22,7 @@ def _grade(lane, assignment, sid: str, memo: CleanMemo | None):
 
 def _kept(question, outcomes: dict) -> str:
     """The outcomes of the clean probes the memo may reuse (not those measured afresh each time)."""
-    names = set(question.clean_probe_names) - set(question.fresh_probe_names)
+    names = set(question.reusable_probe_names)
     return to_json({name: o.to_plain() for name, o in sorted(outcomes.items()) if name in names})
 
 

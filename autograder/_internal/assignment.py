@@ -130,6 +130,12 @@ class Question:
         """Clean probes declared ``reuse=False``: measured afresh for every submission."""
         return _decorated(self.probes_path, "probe", keyword=("reuse", False))
 
+    @property
+    def reusable_probe_names(self) -> list[str]:
+        """Clean probes whose outcomes identical programs share (all but the fresh ones)."""
+        fresh = set(self.fresh_probe_names)
+        return [name for name in self.clean_probe_names if name not in fresh]
+
     @cached_property
     def manual_placeholders(self) -> dict[str, str]:
         """The stub's text for each written answer: handing it in unchanged is no answer."""

@@ -261,8 +261,8 @@ class _WorkerState:
                     logger.warning("this worker's CPU differs from the client's: it grades without the "
                                    "reference's compilation cache (compiling more)")
                     cache = EMPTY_CACHE_FOLDER
-                memo_file = folder / MEMO_FILE
-                memo = CleanMemo.from_plain(from_json(memo_file.read_text())) if memo_file.is_file() else CleanMemo()
+                memo = CleanMemo.from_plain(from_json(bundle.files[MEMO_FILE].decode())) \
+                    if MEMO_FILE in bundle.files else CleanMemo()
                 self._assignments[bundle.digest] = (
                     load_assignment(str(folder / "assignments" / bundle.assignment)), folder / cache, memo)
             return self._assignments[bundle.digest]

@@ -235,7 +235,7 @@ class CleanMemo:
         memo = cls()
         for question in questions:
             digest = evidence.artifact_digests.get(question.id)
-            kept = set(question.clean_probe_names) - set(question.fresh_probe_names)
+            kept = set(question.reusable_probe_names)
             outcomes = {name: o for name, o in evidence.outcomes.get(question.id, {}).items() if name in kept}
             if digest and kept <= outcomes.keys():
                 memo.put(question.id, digest, outcomes)
