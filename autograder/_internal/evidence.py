@@ -170,6 +170,8 @@ def _run_with_retries(run: Callable[[tuple[str, ...], float], JobResult], *, stu
         if report.finished:
             merged.finished = True
             break
+        if report.resume and report.in_flight is None:
+            continue  # a probe overran and was recorded; the rest runs in a fresh job
         if report.in_flight is None or not report.loaded:
             merged.in_flight = None
             break

@@ -40,6 +40,8 @@ class StageReport:
     manual: dict[str, dict[str, Outcome]] = dataclasses.field(default_factory=dict)
     tampered: tuple[str, ...] = ()
     finished: bool = False
+    # the clean worker ended the job after a probe overran its time: the rest is to run again
+    resume: bool = False
     # (question, name, kind) that had started and not finished when the worker stopped
     in_flight: tuple[str, str, str] | None = None
     # where the worker says its time went (stopwatch.py): for profiles, never for a grade
@@ -119,6 +121,11 @@ def parse_events(text: str, *, student: bool, expected: list[tuple[str, str]]) -
             if position == len(expected) and (loaded or not student):
                 report.finished = True
                 break
+        elif kind == "resume":  # only the clean worker's: no student code writes there
+            if not student:
+                report.finished = position == len(expected)
+                report.resume = not report.finished
+            break
         elif kind == "timing":
             report.timing = read_timing(event.get("seconds"))
         elif kind == "tampered" and type(event.get("findings")) is list:

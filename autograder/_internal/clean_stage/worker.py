@@ -7,6 +7,12 @@ per event on stdout:
     {"event": "probe", "question": Q, "name": N, "outcome": {...}}
     {"event": "timing", "seconds": {"deserialise.cpu": S, ...}}   where the time went (stopwatch.py)
     {"event": "done"}
+    {"event": "resume"}   instead of "done": a probe overran its time, run the rest in a new job
+
+A program that loops forever inside XLA cannot be interrupted (the alarm's exception only
+reaches Python code), so a watchdog thread ends the job as soon as a probe overruns: the
+probe is recorded as timed out, and the grader runs the probes left in a fresh job,
+instead of waiting for the sandbox to declare the whole job stalled.
 
 No student Python runs here: only the programs, after ``artifacts.verify``.
 """
@@ -17,11 +23,13 @@ import dataclasses
 import json
 import os
 import sys
+import threading
+from collections.abc import Callable
 from typing import Any, TextIO
 
 from autograder._internal.declarations import clean_probes_in
 from autograder._internal.mlir_contexts import reuse_mlir_contexts
-from autograder._internal.outcomes import guarded
+from autograder._internal.outcomes import Outcome, guarded
 from autograder._internal.plain import to_json
 from autograder._internal.stopwatch import Stopwatch
 
@@ -51,9 +59,49 @@ class CleanRequest:
         return cls(**data)
 
 
+#: Seconds past a probe's time limit before the watchdog ends the job (the alarm comes first
+#: wherever the probe is in Python code).
+WATCHDOG_GRACE = 1.0
+
+_emitting = threading.Lock()
+
+
 def _emit(out: TextIO, event: dict[str, Any]) -> None:
-    out.write(to_json(event) + "\n")
-    out.flush()
+    with _emitting:
+        out.write(to_json(event) + "\n")
+        out.flush()
+
+
+def _watchdog(out: TextIO, qid: str, name: str, timeout: float) -> Callable[[Outcome], None]:
+    """Start watching probe ``name``: unless the returned ``finish(outcome)`` is called within
+    ``timeout`` (and the grace), record the probe as timed out and end the job."""
+    finished = False
+
+    def overran() -> None:
+        with _emitting:
+            if finished:
+                return
+            timed_out = Outcome(error=f"did not finish within {timeout:g} s", kind="timeout")
+            for event in ({"event": "probe", "question": qid, "name": name, "outcome": timed_out.to_plain()},
+                          {"event": "resume"}):
+                out.write(to_json(event) + "\n")
+            out.flush()
+            os._exit(0)
+
+    timer = threading.Timer(timeout + WATCHDOG_GRACE, overran)
+    timer.daemon = True
+    timer.start()
+
+    def finish(outcome: Outcome) -> None:
+        nonlocal finished
+        with _emitting:
+            finished = True
+            timer.cancel()
+            out.write(to_json({"event": "probe", "question": qid, "name": name, "outcome": outcome.to_plain()})
+                      + "\n")
+            out.flush()
+
+    return finish
 
 
 def run_request(request: CleanRequest, out: TextIO) -> None:
@@ -73,10 +121,11 @@ def run_request(request: CleanRequest, out: TextIO) -> None:
             if key in skip or (only and key not in only):
                 continue
             _emit(out, {"event": "start", "question": qid, "kind": "probe", "name": spec.name})
+            timeout = min(spec.timeout, request.probe_timeout)
+            finish = _watchdog(out, qid, spec.name, timeout)
             with watch.step("probes"):
-                outcome = guarded(spec.function, art, timeout=min(spec.timeout, request.probe_timeout),
-                                  x64=spec.x64)
-            _emit(out, {"event": "probe", "question": qid, "name": spec.name, "outcome": outcome.to_plain()})
+                outcome = guarded(spec.function, art, timeout=timeout, x64=spec.x64)
+            finish(outcome)
     _emit(out, {"event": "timing", "seconds": watch.to_plain()})
     _emit(out, {"event": "done"})
 

@@ -1,0 +1,77 @@
+"""A clean-stage probe that loops inside XLA costs its own time limit, not the job's stall limit."""
+
+import subprocess
+import sys
+import textwrap
+import time
+
+from autograder._internal.clean_stage.worker import CleanRequest
+from autograder._internal.evidence import _run_with_retries
+from autograder._internal.protocol import parse_events
+from autograder._internal.sandbox import JobResult, Limits
+
+PROBES = textwrap.dedent("""
+    import jax
+    from autograder import probe
+
+    @probe
+    def before(art):
+        return 1
+
+    @probe(timeout=1.0)
+    def endless(art):  # an XLA loop: the alarm's exception never reaches Python code
+        loop = jax.jit(lambda x: jax.lax.while_loop(lambda c: c[0] >= 0, lambda c: (c[0], c[1] + 1), (x, x)))
+        return int(loop(1)[1])
+
+    @probe
+    def after(art):
+        return 3
+""")
+ORDER = [("q", "before"), ("q", "endless"), ("q", "after")]
+RUN = textwrap.dedent("""
+    import sys
+    sys.path.insert(0, sys.argv[1])
+    import watched_probes  # noqa: F401
+    from autograder._internal.clean_stage.worker import CleanRequest, run_request
+    run_request(CleanRequest.from_json(sys.stdin.read()), sys.stdout)
+""")
+
+
+def test_an_overrunning_probe_ends_the_job_and_the_rest_runs_in_the_next(tmp_path):
+    (tmp_path / "watched_probes.py").write_text(PROBES)
+    request = CleanRequest(artifacts={"q": {}}, probes={"q": "watched_probes"}, probe_timeout=30.0)
+    jobs = []
+
+    def run(skip, remaining):
+        began = time.monotonic()
+        done = subprocess.run([sys.executable, "-c", RUN, str(tmp_path)], capture_output=True, timeout=60,
+                              input=CleanRequest(**{**request.__dict__, "skip": skip}).to_json().encode())
+        jobs.append((skip, time.monotonic() - began))
+        return JobResult("exited", done.returncode, done.stdout, done.stderr)
+
+    report, why = _run_with_retries(run, student=False, order=ORDER, limits=Limits(probe_timeout=30.0),
+                                    deadline=time.monotonic() + 120)
+    assert report.finished and why == ""
+    outcomes = report.outcomes["q"]
+    assert outcomes["before"].value == 1 and outcomes["after"].value == 3
+    assert outcomes["endless"].kind == "timeout" and "1 s" in outcomes["endless"].error
+    assert [skip for skip, _ in jobs] == [(), ("q/before", "q/endless")]
+    # the first job lasted the probe's 1 s and the watchdog's grace (and a jax import), not 30 s
+    assert jobs[0][1] < 15
+
+
+def resume_stream(*names):
+    events = []
+    for name in names:
+        events += [{"event": "start", "question": "q", "kind": "probe", "name": name},
+                   {"event": "probe", "question": "q", "name": name, "outcome": {"value": name}}]
+    return "".join(__import__("json").dumps(e) + "\n" for e in events + [{"event": "resume"}])
+
+
+def test_resume_asks_for_the_rest_and_counts_only_from_the_clean_worker():
+    report = parse_events(resume_stream("before", "endless"), student=False, expected=ORDER)
+    assert report.resume and not report.finished
+    finished = parse_events(resume_stream("before", "endless", "after"), student=False, expected=ORDER)
+    assert finished.finished and not finished.resume  # the probe that overran was the last one
+    student = parse_events(resume_stream("before"), student=True, expected=ORDER)
+    assert not student.resume
