@@ -18,6 +18,7 @@ from autograder._internal.assertions import assert_equal as assert_equal
 from autograder._internal.assertions import assert_finite as assert_finite
 from autograder._internal.assertions import assert_shape as assert_shape
 from autograder._internal.declarations import arg as arg
+from autograder._internal.declarations import constant as constant
 from autograder._internal.declarations import probe as probe
 from autograder._internal.declarations import student_probe as student_probe
 from autograder._internal.declarations import target as target
@@ -51,6 +52,7 @@ __all__ = [
     "assert_equal",
     "assert_finite",
     "assert_shape",
+    "constant",
     "grade_file",
     "load_assignment",
     "primitive_counts",

@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder._internal.assignment import import_file
-from autograder._internal.clean_stage.artifacts import Artifacts, decode_target
+from autograder._internal.clean_stage.artifacts import Artifacts, Constants, decode_target
 from autograder._internal.declarations import clean_probes_in, student_probes_in, targets_in
 from autograder._internal.errors import StudentCodeError
 from autograder._internal.outcomes import Outcome, ProbeValues, guarded
@@ -122,8 +122,8 @@ def _same(snapshot: dict[str, Any], env: Mapping[str, Any]) -> bool:
 class _ExportOnDemand(Artifacts):
     """The clean stage's view of the programs, exporting each target the first time a probe uses it."""
 
-    def __init__(self, targets: dict, sub: Any, timeout: float):
-        super().__init__({})
+    def __init__(self, targets: dict, sub: Any, timeout: float, probes_module: Any):
+        super().__init__({}, Constants(probes_module))
         self._specs, self._sub, self._timeout = targets, sub, timeout
 
     def _target(self, name: str):
@@ -155,7 +155,7 @@ def probe_submission(data: Path, question_id: str, env: Mapping[str, Any]) -> Pr
     probes_module = import_file(folder / "probes.py", f"autograder_otter_probes_{question_id}")
     sub = Submission(env)
     timeout = float(os.environ.get(PROBE_TIMEOUT_ENV) or PROBE_TIMEOUT)
-    art = _ExportOnDemand({spec.name: spec for spec in targets_in(targets_module)}, sub, timeout)
+    art = _ExportOnDemand({spec.name: spec for spec in targets_in(targets_module)}, sub, timeout, probes_module)
     outcomes = {}
     sink = io.StringIO()
     with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):  # the student's prints

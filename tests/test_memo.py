@@ -68,3 +68,48 @@ def test_a_memo_travels_as_plain_data(assignment):
         assert again.get(question.id, digest) == memo.get(question.id, digest) != None  # noqa: E711
         assert again.get(question.id, "0" * 64) is None
     assert CleanMemo.from_plain({"not": "a list"}).get("softplus", "x") is None
+    assert again.constants == memo.constants and memo.constants["parallel_scan"]
+
+
+def test_shared_constants_are_the_reference_runs_and_give_what_computing_them_gives(assignment):
+    """carol's parallel_scan is her own: its library check reads the reference run's
+    @constant, and gets what computing it in her job gives."""
+    question = assignment.question("parallel_scan")
+    memo = reference_memo(assignment)
+    given = dict(memo.constants)
+    lane = Lane.open(assignment, limits=Limits(), sandboxed=False, cache_dir=compile_cache_dir())
+    try:
+        text = (ROOT / "examples" / "submissions" / "carol_other_ways.ipynb").read_text()
+        runs = {label: gather(lane, assignment, (question,), "carol_other_ways.ipynb", text, Limits(), memo=m)
+                for label, m in (("given", memo), ("computed", None))}
+    finally:
+        lane.close()
+    assert runs["given"].artifact_digests["parallel_scan"] != reference_evidence(assignment).artifact_digests[
+        "parallel_scan"]
+    assert runs["given"].constants == {}  # read, not computed
+    assert runs["computed"].constants == given  # computed in her job: the same value
+    library = {label: run.outcomes["parallel_scan"]["library_programs"] for label, run in runs.items()}
+    assert library["given"] == library["computed"] and library["given"].ok
+    assert memo.constants == given  # a submission's run never adds to them
+
+
+def test_a_constant_is_computed_only_where_none_is_given():
+    import types
+
+    from autograder import constant
+    from autograder._internal.clean_stage.artifacts import Artifacts, Constants
+
+    calls = []
+
+    @constant
+    def table():
+        calls.append(1)
+        return {"a": [1, 2]}
+
+    module = types.SimpleNamespace(table=table)
+    reported = []
+    computed = Artifacts({}, Constants(module, computed=lambda name, text: reported.append((name, text))))
+    assert computed.constant("table") == computed.constant("table") == {"a": [1, 2]}
+    assert len(calls) == 1 and reported == [("table", to_json({"a": [1, 2]}))]
+    given = Artifacts({}, Constants(module, {"table": to_json({"a": [3]})}))
+    assert given.constant("table") == {"a": [3]} and len(calls) == 1

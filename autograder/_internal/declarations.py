@@ -173,6 +173,26 @@ def student_probe(function: Callable | None = None, *, x64: bool = False, timeou
     return _probe_decorator("student", function, x64, timeout)
 
 
+@dataclasses.dataclass(frozen=True)
+class ConstantSpec:
+    """A value a question's clean-stage probes share, whatever the submission."""
+
+    name: str
+    function: Callable[[], Any]
+
+
+def constant(function: Callable[[], Any]) -> Callable[[], Any]:
+    """Declare, in a question's ``probes.py``, a value its probes share: ``constant_fn() -> plain data``.
+
+    For what the grader's own code computes without any submission's programs (the programs
+    ``jax.lax.associative_scan`` builds, say): the reference run computes it once per
+    assignment, and every submission's probes read that value with ``art.constant(NAME)``
+    instead of computing it again. It must not depend on anything but the grader's code.
+    """
+    function.__autograder_constant__ = ConstantSpec(function.__name__, function)
+    return function
+
+
 def _declared(module: Any, attribute: str) -> list:
     specs = [getattr(value, attribute) for value in vars(module).values()
              if callable(value) and hasattr(value, attribute)]
@@ -194,3 +214,7 @@ def student_probes_in(module: Any) -> list[ProbeSpec]:
 
 def clean_probes_in(module: Any) -> list[ProbeSpec]:
     return _declared(module, "__autograder_clean_probe__")
+
+
+def constants_in(module: Any) -> list[ConstantSpec]:
+    return _declared(module, "__autograder_constant__")

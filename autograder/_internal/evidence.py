@@ -50,6 +50,9 @@ class Evidence:
     # where the time went, STAGE.STEP.cpu|wall|count (stopwatch.py; "STAGE.job.wall": the grader's
     # own clock around the stage's jobs): for profiles, never for a grade
     profile: dict[str, float] = dataclasses.field(default_factory=dict)
+    # question -> @constant name -> JSON text: the shared values the clean stage computed (only
+    # the reference run's are ever handed to other submissions' probes: see CleanMemo.seeded)
+    constants: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
 
     def to_plain(self) -> dict:
         return {"status": self.status, "message": self.message,
@@ -57,7 +60,7 @@ class Evidence:
                 "outcomes": {q: {n: o.to_plain() for n, o in probes.items()} for q, probes in self.outcomes.items()},
                 "manual": {q: {n: o.to_plain() for n, o in items.items()} for q, items in self.manual.items()},
                 "tampered": list(self.tampered), "artifact_digests": dict(self.artifact_digests),
-                "seconds": dict(self.seconds), "profile": dict(self.profile)}
+                "seconds": dict(self.seconds), "profile": dict(self.profile), "constants": _constants(self.constants)}
 
     @classmethod
     def from_plain(cls, data: dict) -> Evidence:
@@ -75,7 +78,14 @@ class Evidence:
                    artifact_digests={str(k): str(v) for k, v in (data.get("artifact_digests") or {}).items()},
                    seconds={str(k): float(v) for k, v in (data.get("seconds") or {}).items()
                             if type(v) in (int, float)},
-                   profile=read_timing(data.get("profile"), limit=4 * MAX_KEYS))
+                   profile=read_timing(data.get("profile"), limit=4 * MAX_KEYS),
+                   constants=_constants(data.get("constants")))
+
+
+def _constants(raw: Any) -> dict[str, dict[str, str]]:
+    """question -> @constant name -> JSON text, from plain data of any shape (a copy)."""
+    return {str(q): {str(n): text for n, text in values.items() if type(text) is str}
+            for q, values in (raw if type(raw) is dict else {}).items() if type(values) is dict}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -162,7 +172,7 @@ def _run_with_retries(run: Callable[[tuple[str, ...], float], JobResult], *, stu
             break
         if report.loaded and not merged.loaded:
             merged.loaded, merged.cell_errors = True, report.cell_errors
-        for target in ("artifacts", "outcomes", "manual"):
+        for target in ("artifacts", "outcomes", "manual", "constants"):
             for qid, items in getattr(report, target).items():
                 getattr(merged, target).setdefault(qid, {}).update(items)
         merged.tampered = tuple(dict.fromkeys(merged.tampered + report.tampered))
@@ -199,10 +209,15 @@ class CleanMemo:
     Keyed by the digest of the artifacts themselves, so a submission can only ever receive the
     evidence of programs identical to its own. ``seeded`` starts it with the reference run's
     programs: an answer that exports what the reference exports gets the reference's outcomes.
+    It also carries the reference run's ``@constant`` values (``constants``), which every
+    submission's probes read instead of computing them again; a submission's own run never
+    adds any (its job ran student programs: nothing it reports may reach another submission
+    but through a digest of those very programs).
     """
 
-    def __init__(self):
+    def __init__(self, constants: dict[str, dict[str, str]] | None = None):
         self._outcomes: dict[tuple[str, str], dict[str, Outcome]] = {}
+        self.constants = _constants(constants)
         self._lock = threading.Lock()
         self.hits = 0
 
@@ -216,15 +231,18 @@ class CleanMemo:
         with self._lock:
             self._outcomes[(question, digest)] = dict(outcomes)
 
-    def to_plain(self) -> list[dict]:
+    def to_plain(self) -> dict:
         with self._lock:
-            return [{"question": q, "digest": d, "outcomes": {n: o.to_plain() for n, o in outcomes.items()}}
-                    for (q, d), outcomes in self._outcomes.items()]
+            return {"outcomes": [{"question": q, "digest": d, "outcomes": {n: o.to_plain() for n, o in outcomes.items()}}
+                                 for (q, d), outcomes in self._outcomes.items()],
+                    "constants": _constants(self.constants)}
 
     @classmethod
-    def from_plain(cls, data: list) -> CleanMemo:
-        memo = cls()
-        for entry in data if type(data) is list else []:
+    def from_plain(cls, data: dict) -> CleanMemo:
+        data = data if type(data) is dict else {}
+        memo = cls(data.get("constants"))
+        entries = data.get("outcomes")
+        for entry in entries if type(entries) is list else []:
             if type(entry) is dict and type(entry.get("outcomes")) is dict:
                 memo.put(str(entry.get("question")), str(entry.get("digest")),
                          {str(n): Outcome.from_plain(o) for n, o in entry["outcomes"].items()})
@@ -233,8 +251,8 @@ class CleanMemo:
     @classmethod
     def seeded(cls, questions: tuple[Question, ...], evidence: Evidence) -> CleanMemo:
         """A memo holding ``evidence``'s clean-stage outcomes (the reference's), but for those of the
-        probes that measure afresh for every submission."""
-        memo = cls()
+        probes that measure afresh for every submission; and its ``@constant`` values."""
+        memo = cls(evidence.constants)
         for question in questions:
             digest = evidence.artifact_digests.get(question.id)
             kept = set(question.reusable_probe_names)
@@ -279,7 +297,9 @@ def gather(lane: Lane, assignment: Assignment, questions: tuple[Question, ...], 
     to_probe = tuple(q for q in questions if any(qid == q.id for qid, _ in order))
     clean_request = CleanRequest(artifacts={q.id: student.artifacts.get(q.id, {}) for q in to_probe},
                                  probes={q.id: q.probes_module for q in to_probe}, probe_timeout=limits.probe_timeout,
-                                 only=tuple(f"{qid}/{name}" for qid, name in order))
+                                 only=tuple(f"{qid}/{name}" for qid, name in order),
+                                 constants={q.id: memo.constants[q.id] for q in to_probe
+                                            if memo is not None and q.id in memo.constants})
 
     def run_clean(skip: tuple[str, ...], remaining: float) -> JobResult:
         return lane.clean.run(dataclasses.replace(clean_request, skip=skip).to_json().encode(), timeout=remaining)
@@ -302,4 +322,5 @@ def gather(lane: Lane, assignment: Assignment, questions: tuple[Question, ...], 
     profile["clean.reused_questions.count"] = float(len(reused))
     return Evidence(status, message, student.cell_errors, outcomes, student.manual, student.tampered,
                     digests,
-                    {"student": student_seconds, "clean": time.monotonic() - started - student_seconds}, profile)
+                    {"student": student_seconds, "clean": time.monotonic() - started - student_seconds}, profile,
+                    clean.constants)

@@ -42,6 +42,8 @@ class StageReport:
     finished: bool = False
     # the clean worker ended the job after a probe overran its time: the rest is to run again
     resume: bool = False
+    # question -> @constant name -> its value as JSON text, computed by the clean worker
+    constants: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
     # (question, name, kind) that had started and not finished when the worker stopped
     in_flight: tuple[str, str, str] | None = None
     # where the worker says its time went (stopwatch.py): for profiles, never for a grade
@@ -126,6 +128,9 @@ def parse_events(text: str, *, student: bool, expected: list[tuple[str, str]]) -
                 report.finished = position == len(expected)
                 report.resume = not report.finished
             break
+        elif kind == "constant":
+            if not student and question and name and type(event.get("value")) is str:
+                report.constants.setdefault(question, {})[name] = event["value"]
         elif kind == "timing":
             report.timing = read_timing(event.get("seconds"))
         elif kind == "tampered" and type(event.get("findings")) is list:

@@ -5,7 +5,8 @@ compiles it (CPU only, one device, no effects, the calling conventions jax suppo
 and no custom call outside the CPU kernels jax guarantees stable: no host callback
 can run in this process). ``Artifacts.function(name)`` runs a target (choosing the
 variant exported for the argument shapes), ``Artifacts.program(name, ...)`` describes
-the very variant that runs.
+the very variant that runs. ``Artifacts.constant(name)`` is a value the question's
+probes share whatever the submission (``@constant`` in its probes.py).
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from autograder._internal.clean_stage.programs import Program, exported_program
+from autograder._internal.declarations import constants_in
 from autograder._internal.outcomes import ProbeFailure
+from autograder._internal.plain import from_json, to_json, to_plain
 
 #: Custom calls an artifact may contain: jax's stable CPU kernels (linear algebra), shape checks,
 #: and the StableHLO operations of symbolic shapes that jax lowers to custom calls.
@@ -163,12 +166,43 @@ def _with_failing_vjp(call: Callable, message: str) -> Callable:
     return function
 
 
+class Constants:
+    """A question's shared values (the ``@constant`` functions of its probes.py): those given
+    (the reference run's, as JSON text), else computed here on first use and passed to
+    ``computed(name, text)``. Either way a probe reads what a JSON round trip gives, so a
+    given value and a computed one look the same."""
+
+    def __init__(self, module: Any = None, given: Mapping[str, str] | None = None,
+                 computed: Callable[[str, str], None] | None = None):
+        self._specs = {spec.name: spec for spec in constants_in(module)} if module is not None else {}
+        self._given = dict(given or {})
+        self._computed = computed
+        self._values: dict[str, Any] = {}
+
+    def get(self, name: str) -> Any:
+        if name not in self._values:
+            text = self._given.get(name)
+            if type(text) is not str:
+                if name not in self._specs:
+                    raise ProbeFailure(f"probes.py declares no @constant {name!r}", kind="grader")
+                text = to_json(to_plain(self._specs[name].function()))
+                if self._computed is not None:
+                    self._computed(name, text)
+            self._values[name] = from_json(text)
+        return self._values[name]
+
+
 class Artifacts:
     """The exported targets of one question of one submission."""
 
-    def __init__(self, targets: Mapping[str, Target]):
+    def __init__(self, targets: Mapping[str, Target], constants: Constants | None = None):
         self._targets = dict(targets)
         self._functions: dict[str, Callable] = {}
+        self._constants = constants if constants is not None else Constants()
+
+    def constant(self, name: str) -> Any:
+        """The value of the question's ``@constant`` function ``name`` (the same for every submission)."""
+        return self._constants.get(name)
 
     def has(self, name: str) -> bool:
         return name in self._targets and not self._targets[name].error

@@ -8,6 +8,7 @@ per event on stdout:
     {"event": "timing", "seconds": {"deserialise.cpu": S, ...}}   where the time went (stopwatch.py)
     {"event": "done"}
     {"event": "resume"}   instead of "done": a probe overran its time, run the rest in a new job
+    {"event": "constant", "question": Q, "name": N, "value": JSON}   a @constant not given, computed
 
 A program that loops forever inside XLA cannot be interrupted (the alarm's exception only
 reaches Python code), so a watchdog thread ends the job as soon as a probe overruns: the
@@ -47,6 +48,8 @@ class CleanRequest:
     skip: tuple[str, ...] = ()
     # probe names to run (all when empty): a question's probes that depend on nothing changed are reused
     only: tuple[str, ...] = ()
+    # question id -> @constant name -> its value as JSON text (the reference run's)
+    constants: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self))
@@ -105,7 +108,7 @@ def _watchdog(out: TextIO, qid: str, name: str, timeout: float) -> Callable[[Out
 
 
 def run_request(request: CleanRequest, out: TextIO) -> None:
-    from autograder._internal.clean_stage.artifacts import Artifacts, decode_target
+    from autograder._internal.clean_stage.artifacts import Artifacts, Constants, decode_target
 
     reuse_mlir_contexts()
     skip, only = set(request.skip), set(request.only)
@@ -113,9 +116,14 @@ def run_request(request: CleanRequest, out: TextIO) -> None:
     watch.listen_to_jax()
     for qid, module_name in request.probes.items():
         payloads = request.artifacts.get(qid, {})
+
+        def computed(name: str, text: str, qid: str = qid) -> None:
+            _emit(out, {"event": "constant", "question": qid, "name": name, "value": text})
+
+        constants = Constants(sys.modules[module_name], request.constants.get(qid), computed)
         with watch.step("deserialise"):  # and verify
             art = Artifacts({name: decode_target(name, payload) for name, payload in payloads.items()
-                             if type(payload) is dict})
+                             if type(payload) is dict}, constants)
         for spec in clean_probes_in(sys.modules[module_name]):
             key = f"{qid}/{spec.name}"
             if key in skip or (only and key not in only):
