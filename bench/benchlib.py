@@ -10,6 +10,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -83,21 +84,36 @@ def time_autograder(class_dir: Path, jobs: int, checkout: Path = ROOT, *, assign
         return time.perf_counter() - start
 
 
-def otter_run(path: Path, zip_path: Path, out: Path, *, timeout: float = 900) -> None:
-    """``otter run`` of one notebook with the autograder zip, its results.json written in ``out``."""
+def otter_run(path: Path, zip_path: Path, out: Path, *, timeout: float = 900) -> bool:
+    """``otter run`` of one notebook with the autograder zip, its results.json written in ``out``.
+
+    False when it did not finish within ``timeout`` (a notebook can hang otter's kernel for good):
+    it is stopped there, with its kernel and everything else it started."""
     out.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["otter", "run", "-a", str(zip_path), "-o", str(out), str(path)], check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=timeout)
+    process = subprocess.Popen(["otter", "run", "-a", str(zip_path), "-o", str(out), str(path)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        code = process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        return False
+    if code != 0:
+        raise subprocess.CalledProcessError(code, process.args)
+    return True
 
 
-def time_otter(notebooks: list[Path], zip_path: Path, jobs: int, *, out: Path | None = None) -> float:
+def time_otter(notebooks: list[Path], zip_path: Path, jobs: int, *, out: Path | None = None,
+               timeout: float = 900, stopped: list[str] | None = None) -> float:
     """Wall seconds of ``otter run`` on every notebook, ``jobs`` at a time (each one's results.json
-    kept in ``out/<notebook stem>/`` when given)."""
+    kept in ``out/<notebook stem>/`` when given). A notebook still running after ``timeout`` is
+    stopped and counts ``timeout`` seconds (so the total is a lower bound); its name goes to ``stopped``."""
     with tempfile.TemporaryDirectory() as scratch:
         base = out if out is not None else Path(scratch)
 
         def one(path: Path) -> None:
-            otter_run(path, zip_path, base / path.stem)
+            if not otter_run(path, zip_path, base / path.stem, timeout=timeout) and stopped is not None:
+                stopped.append(path.name)
 
         start = time.perf_counter()
         with ThreadPoolExecutor(max_workers=jobs) as pool:

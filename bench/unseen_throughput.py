@@ -10,7 +10,9 @@ this order, in one run:
 2. --repeats timed runs of ``autograder grade --jobs N`` (sandboxed, everything it reuses on);
 3. ``otter run`` on the zip ``autograder package`` builds, N at a time and one at a time
    (--otter-repeats runs each; otter grades notebooks only, so a .py submission is handed to
-   it as a notebook holding the same answers).
+   it as a notebook holding the same answers). A notebook otter is still grading after
+   --otter-timeout seconds (one whose loop never ends hangs otter's kernel) is stopped and
+   counted at that limit, so otter's time is a lower bound and so are the ratios.
 
 It prints each one's throughput (submissions per minute; the median for repeated runs) and
 the ratios to otter's, and fails unless every timed run gives every submission the same status
@@ -19,7 +21,7 @@ otter's points per question differ from ours, it lists them (otter runs the chec
 student's kernel, see docs/otter.md; this is reported, not asserted).
 
     python bench/unseen_throughput.py [--jobs 2] [--repeats 3] [--otter-repeats 1] [--n 24]
-        [--seed 0] [--common K --copies 10] [--no-plain] [--keep DIR]
+        [--seed 0] [--common K --copies 10] [--no-plain] [--otter-timeout 600] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -70,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--copies", type=int, default=10)
     parser.add_argument("--no-plain", action="store_true",
                         help="no plain run: compare the timed runs with the first of them")
+    parser.add_argument("--otter-timeout", type=float, default=600,
+                        help="seconds after which one notebook's otter run is stopped (and counted at that)")
     parser.add_argument("--keep", type=Path, default=None, help="keep the class and every run's results here")
     args = parser.parse_args(argv)
 
@@ -131,10 +135,15 @@ def main(argv: list[str] | None = None) -> int:
                 theirs[jobs] = []
                 for index in range(args.otter_repeats):
                     out = scratch / f"otter-{jobs}-{index}"
-                    theirs[jobs].append(benchlib.time_otter(notebooks, package.autograder_zip, jobs, out=out))
-                    print(f"  otter run, {jobs} at a time: {theirs[jobs][-1]:7.1f} s", flush=True)
+                    stopped: list[str] = []
+                    theirs[jobs].append(benchlib.time_otter(notebooks, package.autograder_zip, jobs, out=out,
+                                                            timeout=args.otter_timeout, stopped=stopped))
+                    note = (f" ({len(stopped)} stopped after {args.otter_timeout:g} s, counted at that: "
+                            f"{', '.join(sorted(stopped))})") if stopped else ""
+                    print(f"  otter run, {jobs} at a time: {theirs[jobs][-1]:7.1f} s{note}", flush=True)
                     if not otter_points:
-                        otter_points = {p.stem: benchlib.otter_points_per_question(out / p.stem) for p in notebooks}
+                        otter_points = {p.stem: benchlib.otter_points_per_question(out / p.stem) for p in notebooks
+                                        if p.name not in stopped}
 
     ours_rate = rate(count, statistics.median(ours)) if ours else None
     print()
