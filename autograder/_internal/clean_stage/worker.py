@@ -66,7 +66,7 @@ class CleanRequest:
 #: wherever the probe is in Python code).
 WATCHDOG_GRACE = 1.0
 
-_emitting = threading.Lock()
+_emitting = threading.RLock()  # the watchdog's last events and the main thread's never interleave
 
 
 def _emit(out: TextIO, event: dict[str, Any]) -> None:
@@ -85,10 +85,8 @@ def _watchdog(out: TextIO, qid: str, name: str, timeout: float) -> Callable[[Out
             if finished:
                 return
             timed_out = Outcome(error=f"did not finish within {timeout:g} s", kind="timeout")
-            for event in ({"event": "probe", "question": qid, "name": name, "outcome": timed_out.to_plain()},
-                          {"event": "resume"}):
-                out.write(to_json(event) + "\n")
-            out.flush()
+            _emit(out, {"event": "probe", "question": qid, "name": name, "outcome": timed_out.to_plain()})
+            _emit(out, {"event": "resume"})
             os._exit(0)
 
     timer = threading.Timer(timeout + WATCHDOG_GRACE, overran)
@@ -100,9 +98,7 @@ def _watchdog(out: TextIO, qid: str, name: str, timeout: float) -> Callable[[Out
         with _emitting:
             finished = True
             timer.cancel()
-            out.write(to_json({"event": "probe", "question": qid, "name": name, "outcome": outcome.to_plain()})
-                      + "\n")
-            out.flush()
+            _emit(out, {"event": "probe", "question": qid, "name": name, "outcome": outcome.to_plain()})
 
     return finish
 
