@@ -186,7 +186,7 @@ def constant(function: Callable[[], Any]) -> Callable[[], Any]:
 
     For what the grader's own code computes without any submission's programs (the programs
     ``jax.lax.associative_scan`` builds, say): the reference run computes it once per
-    assignment, and every submission's probes read that value with ``art.constant(NAME)``
+    assignment, and every submission's probes read that value with ``art.constant(FUNCTION)``
     instead of computing it again. It must not depend on anything but the grader's code.
     """
     function.__autograder_constant__ = ConstantSpec(function.__name__, function)

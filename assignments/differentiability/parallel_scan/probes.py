@@ -391,7 +391,7 @@ def library_scan_tokens():
 def library_programs(art):
     """The targets whose program holds the one jax.lax.associative_scan builds for the same fn and
     shapes (at the same length, or padded to the next one or power of two)."""
-    library = art.constant("library_scan_tokens")
+    library = art.constant(library_scan_tokens)
     holding, programs = {}, {}
     for name, fn, reverse, n, resized in _library_lookups():
         if name not in programs:

@@ -200,9 +200,13 @@ class Artifacts:
         self._functions: dict[str, Callable] = {}
         self._constants = constants if constants is not None else Constants()
 
-    def constant(self, name: str) -> Any:
-        """The value of the question's ``@constant`` function ``name`` (the same for every submission)."""
-        return self._constants.get(name)
+    def constant(self, function: Callable[[], Any] | str) -> Any:
+        """The value of one of the question's ``@constant`` functions (the same for every submission).
+
+        Pass the function itself (``art.constant(library_scan_tokens)``), so that whatever copies
+        the probes a check needs (the public part for students) sees that they read it."""
+        spec = getattr(function, "__autograder_constant__", None)
+        return self._constants.get(spec.name if spec is not None else str(function))
 
     def has(self, name: str) -> bool:
         return name in self._targets and not self._targets[name].error
