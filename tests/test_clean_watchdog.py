@@ -7,7 +7,6 @@ import time
 
 from autograder._internal.clean_stage.worker import CleanRequest
 from autograder._internal.evidence import _run_with_retries
-from autograder._internal.protocol import parse_events
 from autograder._internal.sandbox import JobResult, Limits
 
 PROBES = textwrap.dedent("""
@@ -58,20 +57,3 @@ def test_an_overrunning_probe_ends_the_job_and_the_rest_runs_in_the_next(tmp_pat
     assert [skip for skip, _ in jobs] == [(), ("q/before", "q/endless")]
     # the first job lasted the probe's 1 s and the watchdog's grace (and a jax import), not 30 s
     assert jobs[0][1] < 15
-
-
-def resume_stream(*names):
-    events = []
-    for name in names:
-        events += [{"event": "start", "question": "q", "kind": "probe", "name": name},
-                   {"event": "probe", "question": "q", "name": name, "outcome": {"value": name}}]
-    return "".join(__import__("json").dumps(e) + "\n" for e in events + [{"event": "resume"}])
-
-
-def test_resume_asks_for_the_rest_and_counts_only_from_the_clean_worker():
-    report = parse_events(resume_stream("before", "endless"), student=False, expected=ORDER)
-    assert report.resume and not report.finished
-    finished = parse_events(resume_stream("before", "endless", "after"), student=False, expected=ORDER)
-    assert finished.finished and not finished.resume  # the probe that overran was the last one
-    student = parse_events(resume_stream("before"), student=True, expected=ORDER)
-    assert not student.resume

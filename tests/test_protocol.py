@@ -88,3 +88,16 @@ def test_the_stopwatch_sums_steps_and_what_jax_did_during_them():
     assert totals["work.wall"] > 0 and totals["work.cpu"] > 0
     assert totals["work.jax.compile.count"] >= 2 and totals["work.jax.trace.wall"] > 0
     assert not any(key.startswith("other.") for key in totals)
+
+
+def test_resume_asks_for_the_rest_and_counts_only_from_the_clean_worker():
+    def stream(*names):
+        return lines(*(e for name in names for e in (start(name), probe(name, name))), {"event": "resume"})
+
+    order = [("q", "p1"), ("q", "p2"), ("q", "p3")]
+    report = parse_events(stream("p1", "p2"), student=False, expected=order)
+    assert report.resume and not report.finished
+    finished = parse_events(stream("p1", "p2", "p3"), student=False, expected=order)
+    assert finished.finished and not finished.resume  # the probe that overran was the last one
+    student = parse_events(lines(loaded()) + stream("p1"), student=True, expected=order)
+    assert not student.resume

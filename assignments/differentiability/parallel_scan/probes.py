@@ -392,13 +392,14 @@ def library_programs(art):
     """The targets whose program holds the one jax.lax.associative_scan builds for the same fn and
     shapes (at the same length, or padded to the next one or power of two)."""
     library = art.constant(library_scan_tokens)
-    holding, programs = {}, {}
+    holding, movements = {}, {}
     for name, fn, reverse, n, resized in _library_lookups():
-        if name not in programs:
-            programs[name] = _program_or_error(art, name)[0]
-        if programs[name] is None:
+        if name not in movements:
+            program = _program_or_error(art, name)[0]
+            movements[name] = None if program is None else _movement(program)
+        tokens = movements[name]
+        if tokens is None:
             continue
-        tokens = _movement(programs[name])
         if any(_contains(tokens, library[_library_key(fn, reverse, elems)]) for elems in resized):
             holding.setdefault(name, []).append(f"associative_scan({fn}, elems of length {n}"
                                                 f"{', reverse=True' if reverse else ''})")
