@@ -6,6 +6,7 @@ import csv
 import html.parser
 import io
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import tomllib
 
 import pytest
 
+from autograder._internal import class_report
 from autograder._internal.class_report import build_report, correlation, histogram, render_html
 from autograder._internal.export import class_info, class_results, open_gradebook
 from conftest import ROOT, needs_bwrap
@@ -124,6 +126,55 @@ def test_advisory_checks_are_marked_when_results_have_them(report_class):
     again = build_report(stored, info, [])
     assert [c.name for c in again.checks if c.advisory] == [name]
     assert "advisory" in render_html(again)
+
+
+# --- The plots -------------------------------------------------------------------------------------
+
+def _plots():
+    """Histograms with y tick labels of 1 to 5 digits (and none graded), over ranges with short and long x ticks."""
+    plots = []
+    for top in (0, 1, 9, 10, 120, 1234, 10_000):
+        for maximum in (0.5, 5, 12.5, 20, 82, 1000):
+            values = [maximum] * top + [maximum / 3] * (top // 2)
+            plots.append(class_report._Plot(histogram(values, maximum), "total points", maximum, "#3b6ea8"))
+    return plots
+
+
+def test_the_fixed_layout_leaves_room_for_every_label():
+    import matplotlib
+
+    width, height = class_report._PLOT_SIZE
+    with matplotlib.rc_context(class_report._PLOT_STYLE):
+        figure, axes = class_report._plot_axes()
+        for plot in _plots():
+            bars = class_report._draw_histogram(figure, axes, plot)
+            figure.draw_without_rendering()
+            inside = figure.get_tightbbox()  # inches: everything drawn, labels included
+            assert 0 < inside.x0 and 0 < inside.y0 and inside.x1 < width and inside.y1 < height, (plot, inside)
+            y_low, y_high = axes.get_ylim()
+            x_low, x_high = axes.get_xlim()
+            yticks = [label.get_window_extent() for label, y in zip(axes.get_yticklabels(), axes.get_yticks())
+                      if y_low <= y <= y_high]
+            xticks = [label.get_window_extent() for label, x in zip(axes.get_xticklabels(), axes.get_xticks())
+                      if x_low <= x <= x_high]
+            assert axes.yaxis.label.get_window_extent().x1 < min(box.x0 for box in yticks), plot
+            assert axes.xaxis.label.get_window_extent().y1 < min(box.y0 for box in xticks), plot
+            for bar in bars:
+                bar.remove()
+
+
+def test_plots_are_deterministic_text_with_integer_counts_whatever_was_drawn_before():
+    plots = _plots()
+    svgs = class_report._svg_histograms(plots)
+    assert svgs == class_report._svg_histograms(plots)
+    assert [class_report._svg_histograms([plot])[0] for plot in plots[::7]] == svgs[::7]  # one Figure, reused
+    for plot, svg in zip(plots, svgs):
+        assert svg.startswith("<svg") and "<text" in svg and ">submissions</text>" in svg and "Date" not in svg
+        yaxis = svg[svg.index('<g id="matplotlib.axis_2">'):]
+        counts = [int(text) for text in re.findall(r"<text[^>]*>([^<]*)</text>", yaxis)[:-1]]  # the last: its label
+        assert counts[0] == 0 and max(counts) <= 1.05 * max(1, *plot.hist.counts), counts
+        bars = re.findall(r'<g id="patch_\d+">\s*<path d="[^"]*"[^>]*style="fill: (#[0-9a-f]+)', svg)
+        assert bars[2:] == [plot.color] * len(plot.hist.counts)  # after the figure's and the axes' backgrounds
 
 
 # --- In a browser -----------------------------------------------------------------------------------

@@ -320,25 +320,90 @@ def _now() -> float:
 
 # --- Rendering ---------------------------------------------------------------------------------------
 
-def _svg_histogram(hist: Histogram, *, xlabel: str, maximum: float, color: str) -> str:
-    """A bar chart of ``hist`` as inline SVG markup (matplotlib, no pyplot state, text kept as text)."""
-    import matplotlib
-    from matplotlib.figure import Figure
+#: How the plots look: text kept as text (the page's reader can select it), ids that do not change from run
+#: to run (``svg.hashsalt``), no top or right spine.
+_PLOT_STYLE = {"svg.fonttype": "none", "svg.hashsalt": "autograder-report",
+               "font.size": 9, "axes.spines.top": False, "axes.spines.right": False}
+_PLOT_SIZE = (4.2, 2.2)  # inches
+_PLOT_WIDTH, _PLOT_HEIGHT = (72 * inches for inches in _PLOT_SIZE)  # points
+# The layout is fixed, in points (the SVG's units) at font size 9: a layout engine measures every figure by
+# drawing it once more, and placing the axis labels next to the tick labels measures those again. The margins
+# leave what constrained layout left, about 3 points around the labels: on the left, the y label, then the y tick
+# labels, which are counts, as wide as their digits; below, the x tick labels and the x label; above and to the
+# right, half a tick label (the one at the end of the axis, up to 4 characters wide).
+_MARGIN_LEFT, _DIGIT_WIDTH = 24.0, 5.75  # DejaVu Sans digits are 0.636 em wide
+_MARGIN_BOTTOM, _MARGIN_TOP, _MARGIN_RIGHT = 33.0, 6.0, 14.0
+_LABEL_INSET = 13.0  # from the figure's left and bottom edges to the y and x labels' sides facing the axes
 
-    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "autograder-report",
-                                "font.size": 9, "axes.spines.top": False, "axes.spines.right": False}):
-        figure = Figure(figsize=(4.2, 2.2), layout="constrained")
-        axes = figure.add_subplot()
-        widths = [hist.edges[i + 1] - hist.edges[i] for i in range(len(hist.counts))]
-        axes.bar(hist.edges[:-1], hist.counts, width=widths, align="edge", color=color, edgecolor="white")
-        axes.set_xlim(0, max(maximum, hist.edges[-1]))
-        axes.set_xlabel(xlabel)
-        axes.set_ylabel("submissions")
-        axes.yaxis.get_major_locator().set_params(integer=True)
-        buffer = io.StringIO()
-        figure.savefig(buffer, format="svg", metadata={"Date": None})
-    svg = buffer.getvalue()
-    return svg[svg.index("<svg"):]  # drop the XML declaration and DOCTYPE: it is inlined in HTML
+
+@dataclasses.dataclass(frozen=True)
+class _Plot:
+    """One histogram to draw: bars over 0..maximum points."""
+
+    hist: Histogram
+    xlabel: str
+    maximum: float
+    color: str
+
+
+def _plot_axes():
+    """The Figure and Axes every plot is drawn on in turn (under ``_PLOT_STYLE``; no pyplot state)."""
+    from matplotlib.figure import Figure
+    from matplotlib.transforms import blended_transform_factory
+
+    figure = Figure(figsize=_PLOT_SIZE)
+    axes = figure.add_subplot()
+    axes.xaxis.set_label_coords(0.5, _LABEL_INSET / _PLOT_HEIGHT,
+                                transform=blended_transform_factory(axes.transAxes, figure.transFigure))
+    axes.yaxis.set_label_coords(_LABEL_INSET / _PLOT_WIDTH, 0.5,
+                                transform=blended_transform_factory(figure.transFigure, axes.transAxes))
+    axes.set_ylabel("submissions")
+    axes.yaxis.get_major_locator().set_params(integer=True)
+    return figure, axes
+
+
+def _draw_histogram(figure, axes, plot: _Plot) -> list:
+    """Draw ``plot`` on ``axes``: everything that differs between plots is set here, so a plot does not
+    depend on the ones drawn before it. Returns the bars, to remove before drawing the next plot."""
+    from matplotlib.patches import Rectangle
+
+    hist = plot.hist
+    # The bars ``axes.bar`` would draw, without its bookkeeping for autoscaling: the limits are set below.
+    bars = [Rectangle((hist.edges[i], 0), hist.edges[i + 1] - hist.edges[i], count,
+                      facecolor=plot.color, edgecolor="white") for i, count in enumerate(hist.counts)]
+    for bar in bars:
+        axes.add_artist(bar)
+    axes.set_xlim(0, max(plot.maximum, hist.edges[-1]))
+    # What autoscaling would give (5% headroom), or 0..1 when no one was graded: integer ticks either way.
+    top = max(hist.counts)
+    axes.set_ylim(0, top * 1.05 if top else 1)
+    axes.set_xlabel(plot.xlabel)
+    digits = len(str(int(axes.get_ylim()[1])))  # of the largest y tick label shown
+    figure.subplots_adjust(left=(_MARGIN_LEFT + digits * _DIGIT_WIDTH) / _PLOT_WIDTH,
+                           bottom=_MARGIN_BOTTOM / _PLOT_HEIGHT,
+                           right=1 - _MARGIN_RIGHT / _PLOT_WIDTH, top=1 - _MARGIN_TOP / _PLOT_HEIGHT)
+    return bars
+
+
+def _svg_histograms(plots: list[_Plot]) -> list[str]:
+    """Bar charts as inline SVG markup (matplotlib, text kept as text), one per plot.
+
+    They are drawn in turn on one Figure and Axes, only the bars, limits, x label and margins changing:
+    building an Axes and its ticks costs more than drawing them."""
+    import matplotlib
+
+    svgs = []
+    with matplotlib.rc_context(_PLOT_STYLE):
+        figure, axes = _plot_axes()
+        for plot in plots:
+            bars = _draw_histogram(figure, axes, plot)
+            buffer = io.StringIO()
+            figure.savefig(buffer, format="svg", metadata={"Date": None})
+            for bar in bars:
+                bar.remove()
+            svg = buffer.getvalue()
+            svgs.append(svg[svg.index("<svg"):])  # drop the XML declaration and DOCTYPE: it is inlined in HTML
+    return svgs
 
 
 def _histogram_alt(what: str, values: tuple[float, ...], maximum: float) -> str:
@@ -358,17 +423,16 @@ def render_html(report: ClassReport) -> str:
     environment.filters["pts"] = lambda x: "" if x is None else f"{x:g}"
     environment.filters["pct"] = lambda x: "" if x is None else f"{100 * x:.0f}%"
     environment.filters["num"] = lambda x, digits=2: "n/a" if x is None else f"{x:.{digits}f}"
-    plots = {"totals": _svg_histogram(report.histogram, xlabel="total points", maximum=report.overall_max,
-                                      color="#3b6ea8")}
+    plots = {"totals": _Plot(report.histogram, "total points", report.overall_max, "#3b6ea8")}
     alts = {"totals": _histogram_alt("Distribution of totals", report.graded_totals, report.overall_max)}
     for question in report.questions:
-        plots[question.id] = _svg_histogram(question.histogram, xlabel="points", maximum=question.max_points,
-                                            color="#5a8f5a")
+        plots[question.id] = _Plot(question.histogram, "points", question.max_points, "#5a8f5a")
         alts[question.id] = _histogram_alt(f"Scores of {question.title}", question.scores, question.max_points)
+    svgs = dict(zip(plots, _svg_histograms(list(plots.values()))))
     from markupsafe import Markup
 
     return environment.get_template("class_report.html.j2").render(
-        report=report, plots={k: Markup(v) for k, v in plots.items()}, alts=alts)
+        report=report, plots={k: Markup(v) for k, v in svgs.items()}, alts=alts)
 
 
 # --- From a gradebook ------------------------------------------------------------------------------
