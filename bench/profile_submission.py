@@ -101,7 +101,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=None, help="write every submission's profile here")
     args = parser.parse_args(argv)
 
-    from autograder._internal.evidence import CleanMemo, Lane, gather
+    from autograder._internal.evidence import Lane, gather
+    from autograder._internal.memo import Memo
     from autograder._internal.judging import judge_evidence
     from autograder._internal.reference import compile_cache_dir, reference_values
     from autograder._internal.sandbox import Limits, bwrap_path
@@ -114,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         reference = reference_values(assignment)
         composed = unseen_class.compose(assignment, n=args.n, seed=args.seed, common=args.common,
                                         copies=args.copies)
-        memo = CleanMemo() if args.memo else None
+        memo = Memo() if args.memo else None
         limits = Limits()
         lane = Lane.open(assignment, limits=limits, sandboxed=True, cache_dir=compile_cache_dir())
         starts = {}

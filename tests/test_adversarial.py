@@ -86,6 +86,42 @@ def build(path: Path, honest: str, port: int, target: Path) -> Path:
     return out
 
 
+#: A wrong softplus that is right once jax.numpy's exp and log1p are replaced (see write_memo_poisoning).
+NAIVE_SOFTPLUS = """def softplus(x):
+    return jnp.log1p(jnp.exp(x))
+
+
+def softplus_grad(x):
+    return jax.grad(softplus)(x)
+"""
+POISON = """import jax
+import jax.numpy
+
+
+def norm(x):
+    return jax.numpy.sqrt(jax.numpy.sum(x * x))
+
+
+jax.numpy.exp, jax.numpy.log1p = (lambda v: v), jax.nn.softplus
+"""
+
+
+def write_memo_poisoning(assignment, class_dir: Path) -> None:
+    """Three submissions with the same wrong softplus: a notebook whose other answer's cell would
+    make it right (were it run in the same process), one without, and the same lines as a .py.
+
+    The softplus closure is in two notebooks, so it is graded once, alone, for both: the poisoner's
+    other cell runs with its own question only (where replacing jax.numpy is tampering)."""
+    from autograder._internal.template import build_notebook, stub_answer
+
+    imports = "import jax\nimport jax.numpy as jnp\n\n"
+    for name, answers in (("memo_poisoner", {"softplus": NAIVE_SOFTPLUS, "norm_hessian": POISON}),
+                          ("memo_beneficiary", {"softplus": NAIVE_SOFTPLUS})):
+        (class_dir / f"{name}.ipynb").write_text(
+            build_notebook(assignment, lambda q, answers=answers: answers.get(q.id, stub_answer(q))))
+    (class_dir / "memo_twin.py").write_text(imports + NAIVE_SOFTPLUS)
+
+
 def hostile_files():
     return sorted(p for p in HOSTILE_DIR.glob("*.py") if p.stem != "detector")
 
@@ -103,10 +139,13 @@ def graded(assignment, tmp_path_factory):
     for path in sorted((HOSTILE_DIR / "twins").glob("*.py")):
         build(path, honest, server.port, class_dir / f"twin_{path.stem}")
     for race in range(1, RACES + 1):  # a survivor, then the next jobs of the same sandboxes
-        build(HOSTILE_DIR / "survivor.py", honest, server.port, class_dir / f"race{race:02d}_a_survivor")
+        # (each file of its own text: identical files would be graded once for all of them)
+        mark = f"\n# race {race}\n"
+        build(HOSTILE_DIR / "survivor.py", honest + mark, server.port, class_dir / f"race{race:02d}_a_survivor")
         honest_next = reference_all if race <= 2 else honest
-        (class_dir / f"race{race:02d}_b_honest.py").write_text(honest_next)
-        build(HOSTILE_DIR / "detector.py", honest, server.port, class_dir / f"race{race:02d}_c_detector")
+        (class_dir / f"race{race:02d}_b_honest.py").write_text(honest_next + mark)
+        build(HOSTILE_DIR / "detector.py", honest + mark, server.port, class_dir / f"race{race:02d}_c_detector")
+    write_memo_poisoning(assignment, class_dir)
     (class_dir / "honest_full.py").write_text(reference_all)
     (class_dir / "honest_only_softplus.py").write_text(honest)
     (class_dir / "zz_honest_after_everything.py").write_text(reference_all)
@@ -178,6 +217,15 @@ def test_no_job_reaches_the_next_one_however_often_the_survivor_tries(graded):
 def test_submissions_that_never_finish_loading_get_nothing(graded, sid, status):
     result = graded["results"][sid]
     assert result["status"] == status and result["total"] == 0
+
+
+def test_a_shared_answer_is_graded_alone_whatever_else_the_submissions_run(graded):
+    results = graded["results"]
+    twin = points(results["memo_twin"], HONEST_QID)
+    assert twin < graded["assignment"].question(HONEST_QID).auto_points  # the wrong answer is wrong
+    assert points(results["memo_beneficiary"], HONEST_QID) == twin
+    poisoner = results["memo_poisoner"]
+    assert poisoner["status"] == "tampered" and poisoner["total"] == 0
 
 
 def test_a_submission_that_hangs_costs_at_most_its_time_budget(graded):
@@ -253,7 +301,7 @@ def test_the_snoopers_found_what_a_student_may_see_and_nothing_more(graded):
         assert not [p for p in paths if "probes.py" in p or "/opt/questions" in p or "compile-cache" in p
                     or p.endswith(("checks.py", "gradebook.sqlite", "grades.csv", "results.json"))]
     leak = graded["results"]["leak_through_errors"]
-    assert leak["cell_errors"], "the leaking cells' errors should be recorded"
+    assert len(leak["cell_errors"]) == 6, "each leaking cell should have run, and its error be recorded"
 
 
 def test_no_file_is_planted_outside_the_sandbox(graded):

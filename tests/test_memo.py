@@ -1,11 +1,13 @@
-"""The clean-stage memo: programs identical to the reference's (or to an earlier submission's)
-get that run's outcomes without a run, and those outcomes are what running them gives."""
+"""The memo: an answer whose closure is the reference's (or an earlier submission's) text, and
+programs identical to the reference's (or an earlier submission's), get that run's evidence
+without a run, and that evidence is what running them gives."""
 
 from __future__ import annotations
 
 import pytest
 
-from autograder._internal.evidence import CleanMemo, Lane, gather
+from autograder._internal.evidence import Lane, gather
+from autograder._internal.memo import Memo
 from autograder._internal.judging import judge_evidence
 from autograder._internal.plain import to_json
 from autograder._internal.reference import compile_cache_dir, reference_evidence, reference_memo, reference_values
@@ -15,8 +17,10 @@ from conftest import ROOT
 pytestmark = pytest.mark.slow
 
 
-def _grade(lane, assignment, sid: str, memo: CleanMemo | None):
+def _grade(lane, assignment, sid: str, memo: Memo | None, edit=None):
     text = (ROOT / "examples" / "submissions" / f"{sid}.ipynb").read_text()
+    if edit is not None:
+        text = edit(text)
     return gather(lane, assignment, assignment.questions, f"{sid}.ipynb", text, Limits(), memo=memo)
 
 
@@ -26,49 +30,71 @@ def _kept(question, outcomes: dict) -> str:
     return to_json({name: o.to_plain() for name, o in sorted(outcomes.items()) if name in names})
 
 
-def test_reused_outcomes_are_those_a_run_gives(assignment):
-    reference = reference_evidence(assignment)
+def _points(assignment, values, evidence, sid) -> dict:
+    result = judge_evidence(assignment.questions, evidence, values, sid)
+    return {(q.id, c.name): c.points for q in result.questions for c in q.checks
+            if q.id != "scan_timing"}  # its timing checks measure afresh, under load
+
+
+def test_reused_answers_are_those_a_run_gives(assignment):
+    """alice hands in the reference's answers and mia hers for softplus and scan_timing: the
+    others come from the reference run, and give what running them gives."""
     values = reference_values(assignment)
     memo = reference_memo(assignment)
     lane = Lane.open(assignment, limits=Limits(), sandboxed=False, cache_dir=compile_cache_dir())
     try:
-        for sid in ("alice_full_marks", "mia_wrong_softplus_and_scan"):
-            before = memo.hits
+        for sid, own in (("alice_full_marks", set()), ("mia_wrong_softplus_and_scan", {"softplus", "scan_timing"})):
+            before = memo.answer_hits
             reused = _grade(lane, assignment, sid, memo)
             plain = _grade(lane, assignment, sid, None)
-            same_as_reference = {q.id for q in assignment.questions
-                                 if plain.artifact_digests[q.id] == reference.artifact_digests[q.id]}
-            # alice hands in the reference's answers; mia's softplus and scan are her own (wrong) ones
-            if sid == "alice_full_marks":
-                assert same_as_reference == {q.id for q in assignment.questions}
-            else:
-                assert not {"softplus", "scan_timing"} & same_as_reference and same_as_reference
-            assert memo.hits - before == len(same_as_reference)
-            assert reused.profile["clean.reused_questions.count"] == len(same_as_reference)
+            assert memo.answer_hits - before == len(assignment.questions) - len(own)
+            assert reused.profile["memo.reused_answers.count"] == len(assignment.questions) - len(own)
             for question in assignment.questions:
                 assert _kept(question, reused.outcomes[question.id]) == _kept(question, plain.outcomes[question.id])
-            judged = {name: judge_evidence(assignment.questions, evidence, values, sid)
-                      for name, evidence in (("reused", reused), ("plain", plain))}
-            points = {name: {(q.id, c.name): c.points for q in result.questions for c in q.checks
-                             if q.id != "scan_timing"}  # its timing checks measure afresh, under load
-                      for name, result in judged.items()}
-            assert points["reused"] == points["plain"]
-        mia = judged["plain"]
+            assert _points(assignment, values, reused, sid) == _points(assignment, values, plain, sid)
+        mia = judge_evidence(assignment.questions, plain, values, sid)
         assert mia.question("softplus").points < mia.question("softplus").max_points
     finally:
         lane.close()
 
 
+def test_an_answer_written_differently_that_exports_the_same_programs_reuses_their_outcomes(assignment):
+    """A comment makes alice's answers text of her own: they run, and their programs, the
+    reference's, get the reference's clean-stage outcomes."""
+    values = reference_values(assignment)
+    reference = reference_evidence(assignment)
+    memo = reference_memo(assignment)
+    lane = Lane.open(assignment, limits=Limits(), sandboxed=False, cache_dir=compile_cache_dir())
+
+    def commented(text: str) -> str:
+        return text.replace("def softplus(x):", "def softplus(x):  # my own")
+
+    try:
+        answers_before, programs_before = memo.answer_hits, memo.hits
+        reused = _grade(lane, assignment, "alice_full_marks", memo, commented)
+        plain = _grade(lane, assignment, "alice_full_marks", None, commented)
+    finally:
+        lane.close()
+    assert memo.answer_hits - answers_before == len(assignment.questions) - 1
+    assert memo.hits - programs_before == 1
+    assert reused.artifact_digests["softplus"] == reference.artifact_digests["softplus"]
+    assert reused.profile["clean.reused_questions.count"] == 1
+    question = assignment.question("softplus")
+    assert _kept(question, reused.outcomes["softplus"]) == _kept(question, plain.outcomes["softplus"])
+    assert _points(assignment, values, reused, "alice") == _points(assignment, values, plain, "alice")
+
+
 def test_a_memo_travels_as_plain_data(assignment):
     memo = reference_memo(assignment)
-    again = CleanMemo.from_plain(memo.to_plain())
+    again = Memo.from_plain(memo.to_plain())
     reference = reference_evidence(assignment)
     for question in assignment.questions:
         digest = reference.artifact_digests[question.id]
         assert again.get(question.id, digest) == memo.get(question.id, digest) != None  # noqa: E711
         assert again.get(question.id, "0" * 64) is None
-    assert CleanMemo.from_plain({"not": "a list"}).get("softplus", "x") is None
+    assert Memo.from_plain({"not": "a list"}).get("softplus", "x") is None
     assert again.constants == memo.constants and memo.constants["parallel_scan"]
+    assert again.answers() == memo.answers() and len(memo.answers()) >= 4 * len(assignment.questions)
 
 
 def test_shared_constants_are_the_reference_runs_and_give_what_computing_them_gives(assignment):

@@ -5,11 +5,13 @@ trusted process that judges and keeps the gradebook) sends each worker the assig
 bundle once: the files a worker needs to rebuild the assignment and the reference run's
 compilation cache, as ``{relative path: bytes}``, named by the sha256 of their content (the
 result of a task, so that Dask can make it again if every worker that held it is lost).
-Each submission is one task that needs the ``sandbox`` resource; a worker materialises the
-bundle once per digest, keeps one lane (a student and a clean sandbox) per worker thread,
-gathers the evidence exactly as ``LocalRunner`` does, and returns it as a JSON string. The
-client rebuilds ``Evidence`` from that string: it never unpickles anything built from what
-a submission sent.
+The client plans the class in units (``scheduling.ClassPlan``, as ``LocalRunner`` does) and
+keeps the memo of answers; each unit is one task that needs the ``sandbox`` resource. A
+worker materialises the bundle once per digest, keeps one lane (a student and a clean
+sandbox) per worker thread, runs the unit exactly as ``LocalRunner`` does, and returns its
+result as a JSON string. The client rebuilds the result from that string (it never
+unpickles anything built from what a submission sent) and puts each submission's evidence
+together as its units arrive.
 
 The ``sandbox`` resource is given by ``SandboxCheck``, a worker plugin: on every worker,
 also those that join later, it checks that the worker runs the client's environment and
@@ -43,11 +45,14 @@ from pathlib import Path, PurePosixPath
 
 from autograder._internal.assignment import PROJECT_ROOT, Assignment, load_assignment
 from autograder._internal.errors import AutograderError, UsageError
-from autograder._internal.evidence import CleanMemo, Evidence, Lane, gather
+from autograder._internal.evidence import Evidence, Lane, UnitResult, gather_unit
+from autograder._internal.memo import Memo
 from autograder._internal.plain import NotPlainData, from_json, to_json
+from autograder._internal.planning import Unit
 from autograder._internal.protocol import parse_events
 from autograder._internal.reference import reference_memo
 from autograder._internal.runner import WorkItem
+from autograder._internal.scheduling import ClassPlan
 from autograder._internal.sandbox import Limits, Zygote, bwrap_path
 from autograder._internal.student_stage.worker import StudentRequest
 
@@ -75,7 +80,7 @@ ASSIGNMENT_FILES = ("assignment.toml", "tutorial_notebook.py")
 QUESTION_FILES = ("targets.py", "probes.py", "checks.py", "stub.py", "prompt.md")
 CACHE_FOLDER = "compile-cache"
 EMPTY_CACHE_FOLDER = "no-compile-cache"  # for a worker of another CPU type than the client's
-MEMO_FILE = "reference-memo.json"  # the reference's clean-stage outcomes by program (CleanMemo)
+MEMO_FILE = "reference-memo.json"  # the reference's clean-stage outcomes by program (memo.Memo)
 #: Seconds between the client's looks at the cluster while it waits for results.
 WATCH_INTERVAL = 10.0
 
@@ -148,9 +153,10 @@ class Bundle:
     machine: str = ""  # ``machine()`` of where the compilation cache was made
 
     @classmethod
-    def of(cls, assignment: Assignment, cache_dir: Path | None, memo: CleanMemo | None = None) -> Bundle:
+    def of(cls, assignment: Assignment, cache_dir: Path | None, memo: Memo | None = None) -> Bundle:
         """The assignment's files, under ``compile-cache/`` the reference run's compilation cache,
-        and ``memo`` (the reference's outcomes, ``reference.reference_memo``) as ``MEMO_FILE``."""
+        and ``memo``'s clean-stage outcomes (the reference's, ``reference.reference_memo``) as
+        ``MEMO_FILE`` (the answers stay with the client, which plans the units)."""
         files = {}
         base = PurePosixPath("assignments", assignment.name)
         sources = [assignment.directory / name for name in ASSIGNMENT_FILES]
@@ -163,7 +169,9 @@ class Bundle:
                 if path.is_file() and not path.is_symlink() and not path.name.endswith(".tmp"):
                     files[f"{CACHE_FOLDER}/{path.relative_to(cache_dir).as_posix()}"] = path.read_bytes()
         if memo is not None:
-            files[MEMO_FILE] = to_json(memo.to_plain()).encode()
+            plain = memo.to_plain()
+            plain.pop("answers", None)
+            files[MEMO_FILE] = to_json(plain).encode()
         return cls(assignment.name, files, _digest(files), machine())
 
     @property
@@ -215,8 +223,7 @@ def check_worker(expected: dict[str, str]) -> dict:
         return {"ok": False, "error": "this worker's environment differs from the client's: " + ", ".join(differ)
                 + "; install the same pinned environment (and the same autograder) on every machine"}
     limits = Limits(timeout=120, probe_timeout=60)
-    request = StudentRequest(submission_name="sandbox_check.py", submission_text="answer = 1\n", targets={},
-                             manual_names={}, module_name="submission")
+    request = StudentRequest(kind="py", cells=(("file", "answer = 1\n"),), targets={}, manual_names={})
     try:
         bwrap_path()
     except UsageError:
@@ -245,11 +252,11 @@ class _WorkerState:
         self.root = root
         self.health: dict | None = None
         self._lock = threading.Lock()
-        self._assignments: dict[str, tuple[Assignment, Path, CleanMemo]] = {}
+        self._assignments: dict[str, tuple[Assignment, Path, Memo]] = {}
         self._local = threading.local()
         self._lanes: list[Lane] = []
 
-    def assignment(self, bundle: Bundle) -> tuple[Assignment, Path, CleanMemo]:
+    def assignment(self, bundle: Bundle) -> tuple[Assignment, Path, Memo]:
         """The bundle's assignment, its compilation cache on this machine (an empty one on a
         machine of another CPU type than the client's: slower, never wrong) and this worker's
         clean-stage memo for it (the reference's programs, then the class's as they come)."""
@@ -261,8 +268,8 @@ class _WorkerState:
                     logger.warning("this worker's CPU differs from the client's: it grades without the "
                                    "reference's compilation cache (compiling more)")
                     cache = EMPTY_CACHE_FOLDER
-                memo = CleanMemo.from_plain(from_json(bundle.files[MEMO_FILE].decode())) \
-                    if MEMO_FILE in bundle.files else CleanMemo()
+                memo = Memo.from_plain(from_json(bundle.files[MEMO_FILE].decode())) \
+                    if MEMO_FILE in bundle.files else Memo()
                 self._assignments[bundle.digest] = (
                     load_assignment(str(folder / "assignments" / bundle.assignment)), folder / cache, memo)
             return self._assignments[bundle.digest]
@@ -341,8 +348,11 @@ def _bundle_value(bundle: Bundle) -> Bundle:
     return bundle
 
 
-def grade_task(bundle: Bundle, name: str, text: str, questions: tuple[str, ...], limits: dict) -> str:
-    """One submission's evidence, as JSON, gathered in this worker thread's lane."""
+def grade_task(bundle: Bundle, unit: dict, limits: dict) -> str:
+    """One unit's result (``evidence.UnitResult``), as JSON, gathered in this worker thread's lane.
+
+    A sandbox that breaks raises: Dask runs the task again (``TASK_RETRIES``), as ``LocalRunner``
+    runs a unit again in fresh sandboxes."""
     state = _STATES.get(get_worker().id)
     if state is None or not (state.health or {}).get("ok"):
         raise RuntimeError("this Dask worker has not passed the autograder's sandbox check")
@@ -351,11 +361,11 @@ def grade_task(bundle: Bundle, name: str, text: str, questions: tuple[str, ...],
     lane = state.lane((bundle.digest, limits),
                       lambda: Lane.open(assignment, limits=limits, sandboxed=True, cache_dir=cache_dir))
     try:
-        evidence = gather(lane, assignment, assignment.select(list(questions)), name, text, limits, memo=memo)
-    except Exception as exc:  # noqa: BLE001 - as in LocalRunner: a broken sandbox costs this submission only
+        result = gather_unit(lane, assignment, Unit.from_plain(unit), limits, memo)
+    except Exception:
         lane.close()
-        evidence = Evidence("error", f"grading failed: {exc}")
-    return to_json(evidence.to_plain())
+        raise
+    return to_json(result.to_plain())
 
 
 # --- the client's side -------------------------------------------------------------------------
@@ -472,7 +482,13 @@ class DaskRunner:
             return
         self.start()
         client = self._client
-        bundle = Bundle.of(self.assignment, self.cache_dir, reference_memo(self.assignment))
+        memo = reference_memo(self.assignment)
+        plan = ClassPlan(self.assignment, items, memo, lanes=len(self.healthy), timeout=self.limits.timeout)
+        yield from plan.resolved
+        units = plan.units()
+        if not units:
+            return
+        bundle = Bundle.of(self.assignment, self.cache_dir, memo)
         # A task whose result is the bundle, rather than scattered data: when every worker that
         # held it is lost, Dask computes it again (scattered data would be gone, and with it
         # every task that needs it). Its key is its digest: clients of one bundle share it.
@@ -482,24 +498,25 @@ class DaskRunner:
                                           resources={RESOURCE: 1}, pure=True)
         limits = dataclasses.asdict(self.limits)
         pending = {}
-        for item in items:
-            future = client.submit(grade_task, bundle_future, item.name, item.text, tuple(item.questions), limits,
-                                   key=f"autograder-grade-{uuid.uuid4().hex}", resources={RESOURCE: 1},
+        for planned in units:
+            future = client.submit(grade_task, bundle_future, planned.unit.to_plain(), limits,
+                                   key=f"autograder-unit-{uuid.uuid4().hex}", resources={RESOURCE: 1},
                                    retries=TASK_RETRIES, pure=False)
-            pending[future] = item
+            pending[future] = planned
         stop = threading.Event()
-        watcher = threading.Thread(target=self._watch, args=(stop, lambda: len(pending)), daemon=True)
+        watcher = threading.Thread(target=self._watch, args=(stop, lambda: plan.pending), daemon=True)
         watcher.start()
         try:
             for future in as_completed(list(pending)):
-                item = pending.pop(future)
-                evidence, problem = self._evidence(future)
+                planned = pending.pop(future)
+                result, problem = self._result(future)
                 future.release()
-                if evidence is None:
-                    self.failures.append((item, problem))
-                    self._say(f"{item.id} was not graded: {problem}")
-                    continue
-                yield item, evidence
+                for item, evidence in plan.finish(planned, result, problem):
+                    if isinstance(evidence, str):
+                        self.failures.append((item, evidence))
+                        self._say(f"{item.id} was not graded: {evidence}")
+                    else:
+                        yield item, evidence
         finally:
             stop.set()
             if pending:
@@ -507,7 +524,7 @@ class DaskRunner:
             bundle_future.release()
 
     @staticmethod
-    def _evidence(future) -> tuple[Evidence | None, str]:
+    def _result(future) -> tuple[UnitResult | None, str]:
         try:
             text = future.result()
         except (Exception, asyncio.CancelledError) as exc:  # noqa: BLE001 - every way a task can end
@@ -518,9 +535,9 @@ class DaskRunner:
                 return None, "the cluster cancelled it (was the scheduler restarted?)"
             return None, f"it failed on the cluster: {kind}: {str(exc)[:500]}"
         try:
-            return Evidence.from_plain(from_json(text)), ""
-        except (ValueError, TypeError, AttributeError, NotPlainData) as exc:
-            return None, f"its worker sent malformed evidence: {exc}"
+            return UnitResult.from_plain(from_json(text)), ""
+        except (ValueError, TypeError, AttributeError, KeyError, NotPlainData) as exc:
+            return None, f"its worker sent malformed results: {exc}"
 
     def close(self) -> None:
         client, cluster, self._client, self._cluster = self._client, self._cluster, None, None

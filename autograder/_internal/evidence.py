@@ -1,9 +1,13 @@
-"""Gathering one submission's evidence: the student stage, then the clean stage, in one time budget.
+"""Gathering evidence: running a unit of a submission's code through both stages, and putting a
+submission's evidence together from the units its questions came from.
 
 This is the trusted side of both stages: it builds each stage's request, runs it in
 that stage's zygote (sandboxed or not), retries around a probe that hangs or kills its
-worker, and keeps only validated plain data. The result, ``Evidence``, is what the
-checks judge; no object the student made ever reaches this process.
+worker, and keeps only validated plain data. A *unit* (``planning.Unit``) is some of a
+submission's cells and the questions graded from them; its result holds one
+``AnswerEvidence`` per question. ``assemble`` makes a submission's ``Evidence``, what the
+checks judge, from its questions' answers (run, or kept by the memo); no object the
+student made ever reaches this process.
 """
 
 from __future__ import annotations
@@ -11,20 +15,20 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import threading
+import re
 import time
 from collections.abc import Callable
 from typing import Any
 
 from autograder._internal.assignment import Assignment, Question
-from autograder._internal.cells import CellError, cell_digest, top_level_names
+from autograder._internal.cells import CellError, UnreadableSubmission, top_level_names
 from autograder._internal.clean_stage.worker import CleanRequest
 from autograder._internal.outcomes import Outcome
+from autograder._internal.planning import SubmissionPlan, Unit, plan_submission
 from autograder._internal.protocol import StageReport, parse_events
 from autograder._internal.sandbox import JobResult, Limits, Zygote
 from autograder._internal.stopwatch import MAX_KEYS, read_timing
 from autograder._internal.student_stage.worker import StudentRequest
-from autograder._internal.template import parse_percent
 
 #: Runs of a stage per submission: the first, plus one after each probe that hangs or kills its worker.
 MAX_ATTEMPTS = 4
@@ -60,7 +64,7 @@ class Evidence:
                 "outcomes": {q: {n: o.to_plain() for n, o in probes.items()} for q, probes in self.outcomes.items()},
                 "manual": {q: {n: o.to_plain() for n, o in items.items()} for q, items in self.manual.items()},
                 "tampered": list(self.tampered), "artifact_digests": dict(self.artifact_digests),
-                "seconds": dict(self.seconds), "profile": dict(self.profile), "constants": _constants(self.constants)}
+                "seconds": dict(self.seconds), "profile": dict(self.profile), "constants": constants_of(self.constants)}
 
     @classmethod
     def from_plain(cls, data: dict) -> Evidence:
@@ -79,10 +83,10 @@ class Evidence:
                    seconds={str(k): float(v) for k, v in (data.get("seconds") or {}).items()
                             if type(v) in (int, float)},
                    profile=read_timing(data.get("profile"), limit=4 * MAX_KEYS),
-                   constants=_constants(data.get("constants")))
+                   constants=constants_of(data.get("constants")))
 
 
-def _constants(raw: Any) -> dict[str, dict[str, str]]:
+def constants_of(raw: Any) -> dict[str, dict[str, str]]:
     """question -> @constant name -> JSON text, from plain data of any shape (a copy)."""
     return {str(q): {str(n): text for n, text in values.items() if type(text) is str}
             for q, values in (raw if type(raw) is dict else {}).items() if type(values) is dict}
@@ -113,27 +117,9 @@ class Lane:
         self.clean.stop()
 
 
-def tutorial_digests(assignment: Assignment) -> tuple[str, ...]:
-    """``cell_digest`` of each code cell of the course text: cells the student stage may leave out."""
-    cells = parse_percent(assignment.notebook_source.read_text(encoding="utf-8"))
-    return tuple(sorted({cell_digest(source) for kind, source in cells if kind == "code"}))
-
-
 def answer_names(question: Question) -> frozenset[str]:
     """The names a question's answer defines (its stub's) and its written answers."""
     return top_level_names(question.stub_path.read_text(encoding="utf-8")) | {m.name for m in question.manual}
-
-
-def student_request(assignment: Assignment, questions: tuple[Question, ...], name: str, text: str,
-                    limits: Limits) -> StudentRequest:
-    return StudentRequest(
-        submission_name=name, submission_text=text,
-        targets={q.id: q.targets_module for q in questions},
-        manual_names={q.id: [m.name for m in q.manual] for q in questions},
-        module_name="__main__" if name.endswith(".ipynb") else "submission",
-        probe_timeout=limits.probe_timeout,
-        tutorial_cells=tutorial_digests(assignment),
-        answer_names=tuple(sorted(set().union(*(answer_names(q) for q in assignment.questions)))))
 
 
 def _run_with_retries(run: Callable[[tuple[str, ...], float], JobResult], *, student: bool,
@@ -202,72 +188,108 @@ def artifact_digest(payloads: dict[str, dict]) -> str:
     return hashlib.sha256(json.dumps(payloads, sort_keys=True).encode()).hexdigest()
 
 
-class CleanMemo:
-    """Clean-stage outcomes by what was exported: a question whose programs are byte for byte
-    those of an earlier submission of the class gets that submission's outcomes, without a run.
 
-    Keyed by the digest of the artifacts themselves, so a submission can only ever receive the
-    evidence of programs identical to its own. ``seeded`` starts it with the reference run's
-    programs: an answer that exports what the reference exports gets the reference's outcomes.
-    It also carries the reference run's ``@constant`` values (``constants``), which every
-    submission's probes read instead of computing them again; a submission's own run never
-    adds any (its job ran student programs: nothing it reports may reach another submission
-    but through a digest of those very programs).
-    """
 
-    def __init__(self, constants: dict[str, dict[str, str]] | None = None):
-        self._outcomes: dict[tuple[str, str], dict[str, Outcome]] = {}
-        self.constants = _constants(constants)
-        self._lock = threading.Lock()
-        self.hits = 0
+def student_request(questions: tuple[Question, ...], unit: Unit, limits: Limits) -> StudentRequest:
+    return StudentRequest(
+        kind=unit.kind, cells=tuple(zip(unit.labels, unit.sources)),
+        targets={q.id: q.targets_module for q in questions},
+        manual_names={q.id: [m.name for m in q.manual] for q in questions},
+        probe_timeout=limits.probe_timeout)
 
-    def get(self, question: str, digest: str) -> dict[str, Outcome] | None:
-        with self._lock:
-            found = self._outcomes.get((question, digest))
-            self.hits += found is not None
-            return found
 
-    def put(self, question: str, digest: str, outcomes: dict[str, Outcome]) -> None:
-        with self._lock:
-            self._outcomes[(question, digest)] = dict(outcomes)
+#: How a question's answer ended: its code loaded (graded), could not load (error), did not
+#: load in time (timeout), or replaced what the grader relies on (tampered).
+ANSWER_STATUSES = ("graded", "error", "timeout", "tampered")
+
+
+def _outcomes(raw: Any) -> dict[str, Outcome]:
+    return {str(n): Outcome.from_plain(o) for n, o in raw.items()} if type(raw) is dict else {}
+
+
+@dataclasses.dataclass(frozen=True)
+class AnswerEvidence:
+    """One question's evidence from one run of a unit: its probes' outcomes (both stages), its
+    written answers, and what happened to the unit's code. Cells are named as in the unit's job
+    (``@1``...) until ``relabelled``."""
+
+    status: str
+    message: str = ""
+    cell_errors: tuple[CellError, ...] = ()
+    outcomes: dict[str, Outcome] = dataclasses.field(default_factory=dict)
+    manual: dict[str, Outcome] = dataclasses.field(default_factory=dict)
+    tampered: tuple[str, ...] = ()
+    digest: str = ""  # of its exported programs (artifact_digest)
 
     def to_plain(self) -> dict:
-        with self._lock:
-            return {"outcomes": [{"question": q, "digest": d, "outcomes": {n: o.to_plain() for n, o in outcomes.items()}}
-                                 for (q, d), outcomes in self._outcomes.items()],
-                    "constants": _constants(self.constants)}
+        return {"status": self.status, "message": self.message, "cell_errors": [e.to_plain() for e in self.cell_errors],
+                "outcomes": {n: o.to_plain() for n, o in self.outcomes.items()},
+                "manual": {n: o.to_plain() for n, o in self.manual.items()},
+                "tampered": list(self.tampered), "digest": self.digest}
 
     @classmethod
-    def from_plain(cls, data: dict) -> CleanMemo:
-        data = data if type(data) is dict else {}
-        memo = cls(data.get("constants"))
-        entries = data.get("outcomes")
-        for entry in entries if type(entries) is list else []:
-            if type(entry) is dict and type(entry.get("outcomes")) is dict:
-                memo.put(str(entry.get("question")), str(entry.get("digest")),
-                         {str(n): Outcome.from_plain(o) for n, o in entry["outcomes"].items()})
-        return memo
+    def from_plain(cls, data: dict) -> AnswerEvidence:
+        return cls(status=data.get("status") if data.get("status") in ANSWER_STATUSES else "error",
+                   message=str(data.get("message", ""))[:2000],
+                   cell_errors=tuple(CellError(str(e.get("cell", "?"))[:40], str(e.get("message", ""))[:600])
+                                     for e in data.get("cell_errors", []) if type(e) is dict),
+                   outcomes=_outcomes(data.get("outcomes")), manual=_outcomes(data.get("manual")),
+                   tampered=tuple(str(f)[:300] for f in data.get("tampered", [])),
+                   digest=str(data.get("digest", ""))[:64])
+
+    def relabelled(self, labels: dict[str, str]) -> AnswerEvidence:
+        """The same evidence with the cells named by ``labels`` (``@2`` -> ``cell 28``) in its messages."""
+        def text(value: str) -> str:
+            return _POSITION.sub(lambda m: f"your code {labels.get(m.group(1), m.group(1))}", value)
+
+        def outcomes(items: dict[str, Outcome]) -> dict[str, Outcome]:
+            return {n: o if o.ok else dataclasses.replace(o, error=text(o.error)) for n, o in items.items()}
+
+        return dataclasses.replace(
+            self, message=text(self.message), outcomes=outcomes(self.outcomes), manual=outcomes(self.manual),
+            cell_errors=tuple(CellError(labels.get(e.label, e.label), text(e.message)) for e in self.cell_errors))
+
+
+#: Where a message names a cell of a unit's job: "(your code @2, line 3)".
+_POSITION = re.compile(r"your code (@\d+)")
+
+
+@dataclasses.dataclass(frozen=True)
+class UnitResult:
+    """What running a unit gave: each of its questions' answer, and where the time went."""
+
+    answers: dict[str, AnswerEvidence]
+    seconds: dict[str, float] = dataclasses.field(default_factory=dict)
+    profile: dict[str, float] = dataclasses.field(default_factory=dict)
+    # the @constant values the clean stage computed (only a reference run's are ever handed on)
+    constants: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
+    # whether its answers are what the unit's code gives, to be kept for identical code: not when
+    # it was stopped early for lack of its submission's time (another run could go further)
+    keep: bool = True
+
+    def to_plain(self) -> dict:
+        return {"answers": {q: a.to_plain() for q, a in self.answers.items()}, "seconds": dict(self.seconds),
+                "profile": dict(self.profile), "constants": constants_of(self.constants), "keep": self.keep}
 
     @classmethod
-    def seeded(cls, questions: tuple[Question, ...], evidence: Evidence) -> CleanMemo:
-        """A memo holding ``evidence``'s clean-stage outcomes (the reference's), but for those of the
-        probes that measure afresh for every submission; and its ``@constant`` values."""
-        memo = cls(evidence.constants)
-        for question in questions:
-            digest = evidence.artifact_digests.get(question.id)
-            kept = set(question.reusable_probe_names)
-            outcomes = {name: o for name, o in evidence.outcomes.get(question.id, {}).items() if name in kept}
-            if digest and kept <= outcomes.keys():
-                memo.put(question.id, digest, outcomes)
-        return memo
+    def from_plain(cls, data: dict) -> UnitResult:
+        answers = data.get("answers")
+        return cls(answers={str(q): AnswerEvidence.from_plain(a) for q, a in answers.items() if type(a) is dict}
+                   if type(answers) is dict else {},
+                   seconds={str(k): float(v) for k, v in (data.get("seconds") or {}).items() if type(v) in (int, float)},
+                   profile=read_timing(data.get("profile"), limit=4 * MAX_KEYS),
+                   constants=constants_of(data.get("constants")), keep=data.get("keep") is True)
 
 
-def gather(lane: Lane, assignment: Assignment, questions: tuple[Question, ...], name: str, text: str,
-           limits: Limits, memo: CleanMemo | None = None) -> Evidence:
-    """Both stages for one submission (file ``name``, content ``text``), within ``limits.timeout``."""
+def gather_unit(lane: Lane, assignment: Assignment, unit: Unit, limits: Limits, memo=None,
+                deadline: float | None = None) -> UnitResult:
+    """Both stages for one unit, within ``limits.timeout`` (and ``deadline``, a ``time.monotonic()``
+    its submission's time runs out at, when it has other units)."""
     started = time.monotonic()
-    deadline = started + limits.timeout
-    request = student_request(assignment, questions, name, text, limits)
+    own_deadline = started + limits.timeout
+    deadline = own_deadline if deadline is None else min(deadline, own_deadline)
+    questions = assignment.select(list(unit.questions))
+    request = student_request(questions, unit, limits)
 
     def run_student(skip: tuple[str, ...], remaining: float) -> JobResult:
         return lane.student.run(dataclasses.replace(request, skip=skip).to_json().encode(), timeout=remaining)
@@ -278,16 +300,25 @@ def gather(lane: Lane, assignment: Assignment, questions: tuple[Question, ...], 
                                      deadline=deadline)
     student_seconds = time.monotonic() - started
     profile = {f"student.{key}": value for key, value in student.timing.items()}
-    if student.unreadable:
-        return Evidence("error", student.unreadable, seconds={"student": student_seconds}, profile=profile)
-    if not student.loaded:
+    cut_short = deadline < own_deadline
+
+    def done(answers: dict[str, AnswerEvidence], finished: bool, clean: StageReport | None = None) -> UnitResult:
+        seconds = {"student": student_seconds}
+        if clean is not None:
+            seconds["clean"] = time.monotonic() - started - student_seconds
+        return UnitResult(answers, seconds, profile, clean.constants if clean is not None else {},
+                          keep=finished or not cut_short)
+
+    if student.unreadable or not student.loaded:
         status = "timeout" if "stopped after" in why else "error"
-        message = why if status == "timeout" else f"the submission could not be loaded ({why or 'the worker stopped early'})"
-        return Evidence(status, message, seconds={"student": student_seconds}, profile=profile)
+        message = why if status == "timeout" else \
+            (student.unreadable or f"the submission could not be loaded ({why or 'the worker stopped early'})")
+        return done({q.id: AnswerEvidence(status, message) for q in questions}, finished=False)
     if student.tampered:  # not scored: its programs are not worth a clean stage
-        return Evidence("tampered", "it replaced functions the grader relies on: " + "; ".join(student.tampered),
-                        student.cell_errors, {}, student.manual, student.tampered,
-                        seconds={"student": student_seconds}, profile=profile)
+        message = "it replaced functions the grader relies on: " + "; ".join(student.tampered)
+        return done({q.id: AnswerEvidence("tampered", message, student.cell_errors,
+                                          manual=student.manual.get(q.id, {}), tampered=student.tampered)
+                     for q in questions}, finished=True)
     digests = {q.id: artifact_digest(student.artifacts.get(q.id, {})) for q in questions}
     reused = {q.id: memo.get(q.id, digests[q.id]) for q in questions} if memo is not None else {}
     reused = {qid: outcomes for qid, outcomes in reused.items() if outcomes is not None}
@@ -313,14 +344,106 @@ def gather(lane: Lane, assignment: Assignment, questions: tuple[Question, ...], 
         for question in to_probe:
             if question.id not in reused:
                 memo.put(question.id, digests[question.id], clean.outcomes.get(question.id, {}))
-    outcomes = {q.id: {**reused.get(q.id, {}), **clean.outcomes.get(q.id, {}), **student.outcomes.get(q.id, {})}
-                for q in questions}
-    status, message = "graded", ""
-    if not clean.finished and clean_why:
-        message = f"the clean stage did not finish: {clean_why}"
-    profile |= {f"clean.{key}": value for key, value in clean.timing.items()}
+    message = f"the clean stage did not finish: {clean_why}" if not clean.finished and clean_why else ""
+    profile.update({f"clean.{key}": value for key, value in clean.timing.items()})
     profile["clean.reused_questions.count"] = float(len(reused))
-    return Evidence(status, message, student.cell_errors, outcomes, student.manual, student.tampered,
-                    digests,
-                    {"student": student_seconds, "clean": time.monotonic() - started - student_seconds}, profile,
-                    clean.constants)
+    answers = {q.id: AnswerEvidence("graded", message, student.cell_errors,
+                                    {**reused.get(q.id, {}), **clean.outcomes.get(q.id, {}),
+                                     **student.outcomes.get(q.id, {})},
+                                    student.manual.get(q.id, {}), digest=digests[q.id])
+               for q in questions}
+    return done(answers, finished=student.finished and clean.finished, clean=clean)
+
+
+def _probe_names(question: Question) -> list[str]:
+    return question.student_probe_names + question.clean_probe_names
+
+
+def assemble(plan: SubmissionPlan, questions: tuple[Question, ...],
+             answers: dict[str, tuple[AnswerEvidence, tuple[int, ...]]], *,
+             seconds: dict[str, float] | None = None, profile: dict[str, float] | None = None,
+             constants: dict[str, dict[str, str]] | None = None) -> Evidence:
+    """A submission's evidence from its questions' answers: each with the indices (in ``plan``)
+    of the cells of the unit it came from, whose positions its messages name."""
+    relabelled: dict[str, AnswerEvidence] = {}
+    for question in questions:
+        answer, positions = answers[question.id]
+        labels = {f"@{number}": plan.cells[index].label for number, index in enumerate(positions, start=1)}
+        relabelled[question.id] = answer.relabelled(labels)
+    order = {cell.label: index for index, cell in enumerate(plan.cells)}
+    cell_errors = {error.label: error for error in plan.syntax_errors}
+    for answer in relabelled.values():
+        for error in answer.cell_errors:
+            cell_errors.setdefault(error.label, error)
+    errors = tuple(sorted(cell_errors.values(), key=lambda e: order.get(e.label, len(order))))
+    manual = {qid: answer.manual for qid, answer in relabelled.items() if answer.manual}
+    digests = {qid: answer.digest for qid, answer in relabelled.items() if answer.digest}
+    extra = {"seconds": dict(seconds or {}), "profile": dict(profile or {}), "constants": constants or {}}
+    tampered = tuple(dict.fromkeys(f for answer in relabelled.values() for f in answer.tampered))
+    if any(answer.status == "tampered" for answer in relabelled.values()):
+        message = next(a.message for a in relabelled.values() if a.status == "tampered")
+        return Evidence("tampered", message, errors, {}, manual, tampered, digests, **extra)
+    loaded = [answer for answer in relabelled.values() if answer.status == "graded"]
+    if not loaded:
+        first = next(iter(relabelled.values()), AnswerEvidence("error", "nothing to grade"))
+        status = "timeout" if any(a.status == "timeout" for a in relabelled.values()) else first.status
+        message = next((a.message for a in relabelled.values() if a.status == status), first.message)
+        return Evidence(status, message, errors, {}, manual, (), digests, **extra)
+    outcomes: dict[str, dict[str, Outcome]] = {}
+    messages: list[str] = []
+    for question in questions:
+        answer = relabelled[question.id]
+        if answer.status == "graded":
+            outcomes[question.id] = answer.outcomes
+            if answer.message:
+                messages.append(answer.message)
+        else:  # its cells did not load (while other questions' did): each of its probes failed so
+            kind = "timeout" if answer.status == "timeout" else "crashed"
+            outcomes[question.id] = {name: Outcome(error=answer.message, kind=kind) for name in _probe_names(question)}
+            messages.append(f"{question.id}: {answer.message}")
+    return Evidence("graded", "; ".join(dict.fromkeys(messages))[:2000], errors, outcomes, manual, (), digests,
+                    **extra)
+
+
+def answer_names_of(questions: tuple[Question, ...]) -> dict[str, frozenset[str]]:
+    return {q.id: answer_names(q) for q in questions}
+
+
+def gather(lane: Lane, assignment: Assignment, questions: tuple[Question, ...], name: str, text: str,
+           limits: Limits, memo=None, *, seed: bool = False) -> Evidence:
+    """Both stages for one submission (file ``name``, content ``text``), within ``limits.timeout``:
+    the questions whose answers ``memo`` holds are not run, the others run in one unit.
+
+    With ``seed=True`` (trusted code only: the reference, the template) the answers are kept in
+    ``memo`` under each question's own closure, as if each had run alone.
+    """
+    try:
+        plan = plan_submission(name, text, answer_names_of(questions))
+    except UnreadableSubmission as exc:
+        return Evidence("error", str(exc))
+    answers: dict[str, tuple[AnswerEvidence, tuple[int, ...]]] = {}
+    for question in questions:
+        found = memo.answer(plan.answer_key(question.id)) if memo is not None and not seed else None
+        if found is not None:
+            answers[question.id] = (found, plan.closures[question.id])
+    missing = [q.id for q in questions if q.id not in answers]
+    seconds: dict[str, float] = {}
+    profile: dict[str, float] = {"memo.reused_answers.count": float(len(answers))}
+    constants: dict[str, dict[str, str]] = {}
+    if missing:
+        unit, positions = plan.unit(missing)
+        result = gather_unit(lane, assignment, unit, limits, memo)
+        seconds, constants = result.seconds, result.constants
+        profile.update(result.profile)
+        for qid in missing:
+            answer = result.answers[qid]
+            answers[qid] = (answer, positions)
+            if memo is not None and result.keep:
+                if seed:
+                    closure = plan.closures[qid]
+                    to_closure = {f"@{positions.index(i) + 1}": f"@{closure.index(i) + 1}"
+                                  for i in positions if i in closure}
+                    memo.put_answer(plan.answer_key(qid), answer.relabelled(to_closure))
+                else:
+                    memo.put_answer(unit.answer_key(qid), answer)
+    return assemble(plan, questions, answers, seconds=seconds, profile=profile, constants=constants)

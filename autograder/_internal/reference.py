@@ -4,7 +4,10 @@ The reference runs through the same two stages as a submission, as the full solu
 notebook (the tutorial with the reference answers), in trusted processes. Its clean
 stage writes jax's persistent compilation cache, which clean sandboxes then read:
 whatever a submission's programs share with the reference's is not compiled again.
-Computed once per version of the sources, and cached.
+The same run keeps each question's answer by its closure (``memo.py``), and so do runs
+of the solution as a ``.py`` file and of the untouched template (both forms): a
+submission's answer that is the reference's or the stub's, word for word, is not run
+again. Computed once per version of the sources, and cached.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from pathlib import Path
 
 from autograder._internal.assignment import Assignment, Question
 from autograder._internal.errors import AssignmentError
-from autograder._internal.evidence import CleanMemo, Evidence, Lane, gather
+from autograder._internal.evidence import AnswerEvidence, Evidence, Lane, gather
+from autograder._internal.memo import Memo
 from autograder._internal.outcomes import ProbeValues
 from autograder._internal.plain import NotPlainData, from_json, to_json
 from autograder._internal.sandbox import XLA_FLAGS, Limits, compilation_cache_env
@@ -40,25 +44,33 @@ def _reference_cache_path(assignment: Assignment) -> Path:
     grader = sorted(Path(__file__).resolve().parents[1].rglob("*.py"))
     for path in (assignment.notebook_source, *(p for q in assignment.questions
                                                for p in (q.targets_path, q.probes_path, q.reference_path,
-                                                         q.prompt_path)), *grader):
+                                                         q.prompt_path, q.stub_path)), *grader):
         digest.update(path.read_bytes())
     return cache_root() / f"reference-{assignment.name}-{digest.hexdigest()[:20]}.json"
 
 
-def reference_evidence(assignment: Assignment) -> Evidence:
-    """The reference's evidence for every question, computed (and cached) on first use."""
+def _reference_run(assignment: Assignment) -> tuple[Evidence, dict[str, AnswerEvidence]]:
+    """The reference's evidence, and the known answers by key; computed (and cached) on first use."""
     path = _reference_cache_path(assignment)
     if path.is_file():
         try:
-            return Evidence.from_plain(from_json(path.read_text()))
-        except (ValueError, TypeError, AttributeError, NotPlainData):
+            data = from_json(path.read_text())
+            return Evidence.from_plain(data["evidence"]), {str(k): AnswerEvidence.from_plain(v)
+                                                           for k, v in data["answers"].items()}
+        except (ValueError, TypeError, AttributeError, KeyError, NotPlainData):
             pass
-    evidence = _run_reference(assignment)
+    evidence, answers = _run_reference(assignment)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(f".{os.getpid()}.tmp")
-    partial.write_text(to_json(evidence.to_plain()))
+    partial.write_text(to_json({"evidence": evidence.to_plain(),
+                                "answers": {key: answer.to_plain() for key, answer in answers.items()}}))
     partial.replace(path)
-    return evidence
+    return evidence, answers
+
+
+def reference_evidence(assignment: Assignment) -> Evidence:
+    """The reference's evidence for every question, computed (and cached) on first use."""
+    return _reference_run(assignment)[0]
 
 
 def reference_values(assignment: Assignment, questions: tuple[Question, ...] | None = None) -> dict[str, ProbeValues]:
@@ -68,24 +80,39 @@ def reference_values(assignment: Assignment, questions: tuple[Question, ...] | N
             for q in questions or assignment.questions}
 
 
-def reference_memo(assignment: Assignment) -> CleanMemo:
-    """A class's clean-stage memo, starting with the reference's programs and their outcomes."""
-    return CleanMemo.seeded(assignment.questions, reference_evidence(assignment))
+def reference_memo(assignment: Assignment) -> Memo:
+    """A class's memo, starting with the reference's programs and their outcomes, and the answers
+    of the reference and of the template."""
+    evidence, answers = _reference_run(assignment)
+    return Memo.seeded(assignment.questions, evidence, answers)
 
 
-def _run_reference(assignment: Assignment) -> Evidence:
-    """Grade the solution notebook in trusted (unsandboxed) stages; ``AssignmentError`` if it fails."""
-    from autograder._internal.template import build_notebook, reference_answer
+def _run_reference(assignment: Assignment) -> tuple[Evidence, dict[str, AnswerEvidence]]:
+    """Grade the solution notebook in trusted (unsandboxed) stages (``AssignmentError`` if it fails),
+    then the solution as a .py file and the template in both forms, keeping their answers."""
+    from autograder._internal.template import build_notebook, build_script, reference_answer, stub_answer
 
     cache = compile_cache_dir()
     cache.mkdir(parents=True, exist_ok=True)
-    lane = Lane.open(assignment, limits=Limits(timeout=900, probe_timeout=120), sandboxed=False,
+    limits = Limits(timeout=900, probe_timeout=120)
+    lane = Lane.open(assignment, limits=limits, sandboxed=False,
                      clean_env=compilation_cache_env(cache, read_only=False))
+    known = Memo()
     try:
         evidence = gather(lane, assignment, assignment.questions, "solution.ipynb",
-                          build_notebook(assignment, reference_answer), Limits(timeout=900, probe_timeout=120))
+                          build_notebook(assignment, reference_answer), limits, known, seed=True)
+        _check_reference(assignment, evidence)
+        known.constants = evidence.constants
+        for name, text in (("solution.py", build_script(assignment, reference_answer)),
+                           ("template.ipynb", build_notebook(assignment, stub_answer)),
+                           ("template.py", build_script(assignment, stub_answer))):
+            gather(lane, assignment, assignment.questions, name, text, limits, known, seed=True)
     finally:
         lane.close()
+    return evidence, known.answers()
+
+
+def _check_reference(assignment: Assignment, evidence: Evidence) -> None:
     if evidence.status != "graded" or evidence.cell_errors:
         problems = [f"{e.label}: {e.message}" for e in evidence.cell_errors] or [evidence.message or evidence.status]
         raise AssignmentError("the reference solution failed to run: " + "; ".join(problems))
@@ -96,4 +123,3 @@ def _run_reference(assignment: Assignment) -> Evidence:
                if name not in evidence.outcomes.get(qid, {})]
     if failed:
         raise AssignmentError("probes fail on the reference solution:\n  " + "\n  ".join(failed))
-    return evidence

@@ -2,9 +2,9 @@
 
 A runner takes self-contained work items (a submission's id, file name and text) and
 yields each one's ``Evidence`` as it is finished. Judging and the gradebook stay with
-the caller, in the trusted process. ``LocalRunner`` grades on this machine, in
-``jobs`` lanes of sandboxes; ``dask_runner.DaskRunner`` sends the same work to a
-Dask cluster.
+the caller, in the trusted process. Both runners plan the class in units
+(``scheduling.ClassPlan``); ``LocalRunner`` runs them on this machine, in ``jobs`` lanes
+of sandboxes; ``dask_runner.DaskRunner`` sends them to a Dask cluster.
 """
 
 from __future__ import annotations
@@ -17,8 +17,10 @@ from collections.abc import Iterable, Iterator
 from typing import Protocol
 
 from autograder._internal.assignment import Assignment
-from autograder._internal.evidence import CleanMemo, Evidence, Lane, gather
+from autograder._internal.evidence import Evidence, Lane, UnitResult, gather_unit
+from autograder._internal.memo import Memo
 from autograder._internal.reference import reference_memo
+from autograder._internal.scheduling import ClassPlan, PlannedUnit
 from autograder._internal.sandbox import Limits
 
 
@@ -46,18 +48,19 @@ class Runner(Protocol):
 
 
 class LocalRunner:
-    """Grades on this machine: ``jobs`` lanes (a student and a clean sandbox each), one thread each."""
+    """Grades on this machine: ``jobs`` lanes (a student and a clean sandbox each), one thread each,
+    running the units of a ``ClassPlan``."""
 
     def __init__(self, assignment: Assignment, *, jobs: int, limits: Limits, sandboxed: bool = True,
-                 cache_dir=None, memo: CleanMemo | None = None):
+                 cache_dir=None, memo: Memo | None = None):
         self.assignment = assignment
         self.jobs = max(1, jobs)
         self.limits = limits
         self.sandboxed = sandboxed
         self.cache_dir = cache_dir
-        # identical programs across the class, and the reference's, are probed once (``memo``: for
-        # an assignment cut down to some of its questions, the whole assignment's reference_memo)
-        self.memo: CleanMemo | None = memo if memo is not None else reference_memo(assignment)
+        # answers and programs the class shares, starting with the reference's and the template's
+        # (``memo``: for an assignment cut down to some of its questions, the whole assignment's)
+        self.memo: Memo | None = memo if memo is not None else reference_memo(assignment)
         # (item, why) of submissions the grader itself failed to grade (a sandbox that would not
         # start): not the student's doing, so not stored, and graded by the next run
         self.failures: list[tuple[WorkItem, str]] = []
@@ -66,10 +69,15 @@ class LocalRunner:
         items = list(items)
         if not items:
             return
-        pending: queue.Queue[WorkItem] = queue.Queue()
-        for item in items:
-            pending.put(item)
-        finished: queue.Queue[tuple[WorkItem, Evidence | str]] = queue.Queue()
+        plan = ClassPlan(self.assignment, items, self.memo, lanes=self.jobs, timeout=self.limits.timeout)
+        yield from plan.resolved
+        units = plan.units()
+        if not units:
+            return
+        pending: queue.Queue[PlannedUnit] = queue.Queue()
+        for planned in units:
+            pending.put(planned)
+        finished: queue.Queue[tuple[PlannedUnit, UnitResult | None, str]] = queue.Queue()
         retried: set[str] = set()
         stop = threading.Event()
 
@@ -79,34 +87,35 @@ class LocalRunner:
             try:
                 while not stop.is_set():
                     try:
-                        item = pending.get_nowait()
+                        planned = pending.get_nowait()
                     except queue.Empty:
                         return
                     try:
-                        evidence = gather(lane, self.assignment, self.assignment.select(list(item.questions)),
-                                          item.name, item.text, self.limits, memo=self.memo)
+                        result = gather_unit(lane, self.assignment, planned.unit, self.limits, self.memo,
+                                             deadline=plan.start(planned))
                     except Exception as exc:  # noqa: BLE001 - a broken sandbox must not stop the class
                         lane.close()
-                        if item.id not in retried:  # once more, in sandboxes started afresh
-                            retried.add(item.id)
-                            pending.put(item)
+                        if planned.key not in retried:  # once more, in sandboxes started afresh
+                            retried.add(planned.key)
+                            pending.put(planned)
                         else:
-                            finished.put((item, f"grading failed: {exc}"))
+                            finished.put((planned, None, f"grading failed: {exc}"))
                         continue
-                    finished.put((item, evidence))
+                    finished.put((planned, result, ""))
             finally:
                 lane.close()
 
-        threads = [threading.Thread(target=serve, daemon=True) for _ in range(min(self.jobs, len(items)))]
+        threads = [threading.Thread(target=serve, daemon=True) for _ in range(min(self.jobs, len(units)))]
         for thread in threads:
             thread.start()
         try:
-            for _ in items:
-                item, evidence = finished.get()
-                if isinstance(evidence, str):
-                    self.failures.append((item, evidence))
-                else:
-                    yield item, evidence
+            while plan.pending:
+                planned, result, failure = finished.get()
+                for item, evidence in plan.finish(planned, result, failure):
+                    if isinstance(evidence, str):
+                        self.failures.append((item, evidence))
+                    else:
+                        yield item, evidence
         finally:
             stop.set()
             for thread in threads:

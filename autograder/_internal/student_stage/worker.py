@@ -1,10 +1,9 @@
-"""The student-stage worker: load one submission, export its targets, run the student probes.
+"""The student-stage worker: run some of a submission's cells, export targets, run the student probes.
 
-It reads its request (JSON, with the submission's text) on stdin and writes one JSON
-line per event on stdout as soon as the event happens, so a worker that dies half
-way still leaves what it had:
+It reads its request (JSON, with the cells to run: a unit, see planning.py) on stdin and
+writes one JSON line per event on stdout as soon as the event happens, so a worker that
+dies half way still leaves what it had:
 
-    {"event": "unreadable", "message": M}        the file is not Python or a notebook
     {"event": "loaded", "cell_errors": [{"cell", "message"}, ...]}
     {"event": "start", "question": Q, "kind": "target"|"probe", "name": N}
     {"event": "artifact", "question": Q, "name": N, "variants": [{"args", "data"|"error", "vjp_error"}]}
@@ -28,7 +27,7 @@ import os
 import sys
 from typing import Any, TextIO
 
-from autograder._internal.cells import UnreadableSubmission, parse_cells
+from autograder._internal.cells import Cell
 from autograder._internal.declarations import student_probes_in, targets_in
 from autograder._internal.mlir_contexts import reuse_mlir_contexts
 from autograder._internal.outcomes import Outcome, ProbeFailure, describe_error, guarded
@@ -38,22 +37,24 @@ from autograder._internal.stopwatch import Stopwatch
 
 @dataclasses.dataclass(frozen=True)
 class StudentRequest:
-    """What the student stage needs: the submission and which targets, probes and answers to take."""
+    """What the student stage needs: the cells to run and which targets, probes and answers to take."""
 
-    submission_name: str
-    submission_text: str
+    # "ipynb" (cells run as __main__, as in a kernel) or "py" (as a module named "submission")
+    kind: str
+    # (label, source) of each cell to run, in order: nothing else of the submission runs
+    cells: tuple[tuple[str, str], ...]
     # question id -> module name of its targets.py (imported before the student's code)
     targets: dict[str, str]
     # question id -> names of its written answers
     manual_names: dict[str, list[str]]
-    module_name: str = "__main__"
     # wall seconds one export or student probe may take
     probe_timeout: float = 30.0
     # "QID/NAME" keys not to run again: done, or fatal, in an earlier attempt
     skip: tuple[str, ...] = ()
-    # cell_digest of each tutorial cell, and the names answers define (see running.select_cells)
-    tutorial_cells: tuple[str, ...] = ()
-    answer_names: tuple[str, ...] = ()
+
+    @property
+    def module_name(self) -> str:
+        return "submission" if self.kind == "py" else "__main__"
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self))
@@ -61,8 +62,8 @@ class StudentRequest:
     @classmethod
     def from_json(cls, text: str) -> StudentRequest:
         data = json.loads(text)
-        for key in ("skip", "tutorial_cells", "answer_names"):
-            data[key] = tuple(data.get(key, ()))
+        data["skip"] = tuple(data.get("skip", ()))
+        data["cells"] = tuple((str(label), str(source)) for label, source in data.get("cells", ()))
         return cls(**data)
 
 
@@ -87,7 +88,7 @@ def run_request(request: StudentRequest, out: TextIO) -> None:
     """Load the submission and run every requested target and probe, writing events to ``out``."""
     from autograder._internal.student_stage import tamper
     from autograder._internal.student_stage.exporting import export_target
-    from autograder._internal.student_stage.running import execute_cells, select_cells
+    from autograder._internal.student_stage.running import execute_cells
     from autograder._internal.student_stage.submission import Submission
 
     modules = {qid: sys.modules[name] for qid, name in request.targets.items()}
@@ -96,12 +97,7 @@ def run_request(request: StudentRequest, out: TextIO) -> None:
     watch = Stopwatch()
     watch.listen_to_jax()
     baseline = tamper.Baseline.take(extra_modules=request.targets.values())
-    try:
-        cells = parse_cells(request.submission_name, request.submission_text)
-    except UnreadableSubmission as exc:
-        _emit(out, {"event": "unreadable", "message": str(exc)})
-        return
-    cells = select_cells(cells, request.tutorial_cells, request.answer_names)
+    cells = [Cell(label, source) for label, source in request.cells]
     with watch.step("load"):
         namespace, cell_errors = execute_cells(cells, module_name=request.module_name)
         # Before any more of the grader's code runs next to the submission's (this step's own end

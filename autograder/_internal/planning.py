@@ -1,0 +1,245 @@
+"""Planning one submission: which of its cells each question's answer needs.
+
+A question is graded from its *closure*: the cells that bind the names its answer defines,
+the cells that bind the names those cells read (in function bodies too), and so on. No
+other cell of the submission runs for it: the notebook tells students that their answers
+may rely on its imports cell only. A name that several cells bind with the very same
+import statement (``import jax.numpy as jnp`` at the top of every answer cell) needs one
+of them, the first; a name bound in any other way needs every cell that binds it, in
+order, so that the last binding wins as it would in a kernel. A cell that looks names up
+by string (``globals()``, ``eval``...) puts every cell in the closure, and so does a
+star import (it may bind anything). A ``.py`` file is one cell: its closure is the file.
+
+The closure's text is the key under which a question's evidence is kept (``memo.py``):
+two submissions whose closures for a question are the same text, run alone, give the
+same evidence, so a class grades each distinct closure once.
+
+This is where the trusted grader parses a submission, to plan, and only here: bounded
+(a notebook of more than ``MAX_CELLS`` cells, with a cell of more than
+``MAX_ANALYSED_CHARS`` characters or more than ``MAX_ANALYSED_TOTAL_CHARS`` in all, is not
+analysed: every question's closure is then every cell), with every failure of Python's parser caught (a cell that does not parse
+binds nothing; its error is reported as the kernel would report it). Nothing here runs
+student code.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import hashlib
+import json
+import symtable
+from collections.abc import Iterable, Mapping
+
+from autograder._internal.cells import Cell, CellError, parse_cells
+
+#: Notebooks with more code cells than this are not analysed (every closure is every cell).
+MAX_CELLS = 1000
+#: Cells longer than this, or code cells longer than this together, are not analysed (every
+#: closure is every cell).
+MAX_ANALYSED_CHARS = 200_000
+MAX_ANALYSED_TOTAL_CHARS = 2_000_000
+#: Calls that can read any global by name: a closure with one of these holds every cell.
+DYNAMIC_LOOKUPS = frozenset({"globals", "locals", "vars", "eval", "exec", "dir", "__import__"})
+#: What the parser may raise on hostile text (deep nesting, huge literals), besides SyntaxError.
+_PARSER_FAILURES = (SyntaxError, ValueError, RecursionError, MemoryError, SystemError, OverflowError)
+
+
+@dataclasses.dataclass(frozen=True)
+class CellInfo:
+    """What planning knows of one cell: the global names it binds and reads (function bodies
+    included), the import statements of names it binds by top-level imports only, and whether
+    it parses at all."""
+
+    binds: frozenset[str] = frozenset()
+    reads: frozenset[str] = frozenset()
+    imports: Mapping[str, frozenset[str]] = dataclasses.field(default_factory=dict)
+    star: bool = False  # a top-level ``from module import *``: it may bind any name
+    error: str | None = None  # the SyntaxError (or parser failure) as the kernel would report it
+
+    @property
+    def dynamic(self) -> bool:
+        return bool(self.reads & DYNAMIC_LOOKUPS)
+
+
+def syntax_error_message(exc: BaseException) -> str:
+    """'SyntaxError: invalid syntax (line 3)': how a cell that does not compile is reported."""
+    if isinstance(exc, SyntaxError):
+        return f"{type(exc).__name__}: {exc.msg} (line {exc.lineno})"
+    return f"{type(exc).__name__}: {str(exc)[:200]}"
+
+
+def _import_forms(tree: ast.Module) -> dict[str, set[str]]:
+    """Name -> the top-level import statements binding it (``import a.b as c``, ``from a import b``)."""
+    forms: dict[str, set[str]] = {}
+    for statement in tree.body:
+        if isinstance(statement, ast.Import):
+            for alias in statement.names:
+                name = alias.asname or alias.name.split(".")[0]
+                forms.setdefault(name, set()).add(f"import {alias.name}" + (f" as {alias.asname}" if alias.asname else ""))
+        elif isinstance(statement, ast.ImportFrom):
+            for alias in statement.names:
+                if alias.name != "*":
+                    name = alias.asname or alias.name
+                    forms.setdefault(name, set()).add(f"from {'.' * statement.level}{statement.module or ''} "
+                                                      f"import {alias.name}" + (f" as {alias.asname}" if alias.asname else ""))
+    return forms
+
+
+def analyse_cell(source: str) -> CellInfo:
+    """The names ``source`` binds and reads, as planning needs them (never raises)."""
+    try:
+        tree = ast.parse(source, "<cell>", "exec")
+        table = symtable.symtable(source, "<cell>", "exec")
+    except _PARSER_FAILURES as exc:
+        return CellInfo(error=syntax_error_message(exc))
+    binds, reads, only_imported = set(), set(), set()
+    for symbol in table.get_symbols():
+        name = symbol.get_name()
+        if symbol.is_assigned() or symbol.is_imported() or symbol.is_namespace():
+            binds.add(name)
+            if symbol.is_imported() and not symbol.is_assigned() and not symbol.is_namespace():
+                only_imported.add(name)
+        if symbol.is_referenced():
+            reads.add(name)
+    pending = list(table.get_children())
+    while pending:
+        scope = pending.pop()
+        pending.extend(scope.get_children())
+        for symbol in scope.get_symbols():
+            if symbol.is_global() and symbol.is_assigned():  # `global name` in a function
+                binds.add(symbol.get_name())
+                only_imported.discard(symbol.get_name())
+            if symbol.is_global() and symbol.is_referenced():
+                reads.add(symbol.get_name())
+    star = any(isinstance(node, ast.ImportFrom) and any(alias.name == "*" for alias in node.names)
+               for node in tree.body)
+    forms = _import_forms(tree)
+    imports = {name: frozenset(forms[name]) for name in only_imported if name in forms}
+    return CellInfo(frozenset(binds), frozenset(reads), imports, star)
+
+
+def closure(infos: list[CellInfo], names: Iterable[str]) -> tuple[int, ...]:
+    """The indices, in order, of the cells that ``names`` need (see the module docstring)."""
+    kept: set[int] = set()
+    seen: set[str] = set()
+    pending = list(names)
+    stars = [i for i, info in enumerate(infos) if info.star]
+    bound_by: dict[str, list[int]] = {}
+    for index, info in enumerate(infos):
+        for name in info.binds:
+            bound_by.setdefault(name, []).append(index)
+    while pending:
+        name = pending.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        binders = sorted(set(bound_by.get(name, ())) | set(stars))
+        forms = {infos[i].imports.get(name) for i in binders}
+        if len(binders) > 1 and None not in forms and len(forms) == 1:
+            binders = binders[:1]  # the same import in several cells: one of them binds it
+        for index in binders:
+            if index not in kept:
+                kept.add(index)
+                pending.extend(infos[index].reads)
+    if any(infos[i].dynamic or infos[i].star for i in kept):
+        kept |= {i for i, info in enumerate(infos) if info.error is None}
+    return tuple(sorted(kept))
+
+
+def kind_of(name: str) -> str:
+    """``ipynb`` or ``py``: how a submission's cells run (a notebook's as ``__main__``)."""
+    return "py" if name.endswith(".py") else "ipynb"
+
+
+def text_key(kind: str, sources: Iterable[str]) -> str:
+    """The digest of code that runs together: its kind and its cells' texts, in order."""
+    return hashlib.sha256(json.dumps([kind, list(sources)]).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@dataclasses.dataclass(frozen=True)
+class Unit:
+    """Cells that run together in a job of their own, and the questions graded from them.
+
+    Only the text matters: the same cells of two submissions are the same unit. In a
+    job, cells are labelled by position (``@1``, ``@2``... in messages; a ``.py`` file's one
+    cell is ``file``); ``assemble`` puts each submission's own labels back.
+    """
+
+    kind: str
+    sources: tuple[str, ...]
+    questions: tuple[str, ...]
+
+    @property
+    def run_key(self) -> str:
+        return text_key(self.kind, self.sources)
+
+    @property
+    def key(self) -> str:
+        return hashlib.sha256(f"{self.run_key}:{','.join(self.questions)}".encode()).hexdigest()
+
+    def answer_key(self, question: str) -> str:
+        """The key its run's evidence for ``question`` is kept under (see ``SubmissionPlan.answer_key``)."""
+        return f"{question}:{self.run_key}"
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        if self.kind == "py" and len(self.sources) == 1:
+            return ("file",)
+        return tuple(f"@{number}" for number in range(1, len(self.sources) + 1))
+
+    def to_plain(self) -> dict:
+        return {"kind": self.kind, "sources": list(self.sources), "questions": list(self.questions)}
+
+    @classmethod
+    def from_plain(cls, data: dict) -> Unit:
+        return cls(str(data["kind"]), tuple(str(s) for s in data["sources"]), tuple(str(q) for q in data["questions"]))
+
+
+@dataclasses.dataclass(frozen=True)
+class SubmissionPlan:
+    """A submission's cells and, for each question, the indices of the cells its answer needs."""
+
+    kind: str
+    cells: tuple[Cell, ...]
+    closures: dict[str, tuple[int, ...]]
+    # cells that do not compile, reported as a kernel would (they bind nothing, so they never run)
+    syntax_errors: tuple[CellError, ...] = ()
+    # whether the cells were analysed (False: too large to analyse, every closure is every cell)
+    analysed: bool = True
+
+    def sources(self, indices: Iterable[int]) -> tuple[str, ...]:
+        return tuple(self.cells[i].source for i in indices)
+
+    def answer_key(self, question: str) -> str:
+        """The key of question ``question``'s evidence: its id and the text of its closure."""
+        return f"{question}:{text_key(self.kind, self.sources(self.closures[question]))}"
+
+    def unit(self, questions: Iterable[str]) -> tuple[Unit, tuple[int, ...]]:
+        """The unit that runs what ``questions`` need (the union of their closures, in order), and
+        the indices of its cells in this submission."""
+        questions = tuple(questions)
+        positions = tuple(sorted(set().union(*(self.closures[q] for q in questions))))
+        return Unit(self.kind, self.sources(positions), questions), positions
+
+
+def plan_submission(name: str, text: str, answer_names: Mapping[str, Iterable[str]]) -> SubmissionPlan:
+    """Plan the submission ``name`` with content ``text`` for the questions of ``answer_names``
+    (question id -> the names its answer defines). ``UnreadableSubmission`` for a file that is
+    not Python or a notebook."""
+    cells = parse_cells(name, text)
+    kind = kind_of(name)
+    if kind == "py" or len(cells) > MAX_CELLS or any(len(c.source) > MAX_ANALYSED_CHARS for c in cells) \
+            or sum(len(c.source) for c in cells) > MAX_ANALYSED_TOTAL_CHARS:
+        small = len(cells) <= MAX_CELLS and sum(len(c.source) for c in cells) <= MAX_ANALYSED_TOTAL_CHARS
+        infos = [analyse_cell(c.source) if small and len(c.source) <= MAX_ANALYSED_CHARS else CellInfo()
+                 for c in cells]
+        errors = tuple(CellError(c.label, info.error) for c, info in zip(cells, infos) if info.error)
+        # Not analysed (or a .py file, one cell): every question needs every cell that compiles.
+        every = tuple(i for i, info in enumerate(infos) if info.error is None)
+        return SubmissionPlan(kind, tuple(cells), {qid: every for qid in answer_names}, errors,
+                              analysed=kind == "py")
+    infos = [analyse_cell(c.source) for c in cells]
+    errors = tuple(CellError(c.label, info.error) for c, info in zip(cells, infos) if info.error)
+    return SubmissionPlan(kind, tuple(cells), {qid: closure(infos, names) for qid, names in answer_names.items()},
+                          errors)

@@ -1,0 +1,210 @@
+"""Grading a class in units: which units run, in which order, and each submission's evidence
+put together as the units it waits for finish.
+
+Each submission is planned (``planning.py``): every question's answer has a closure, whose
+text is the key of its evidence. A key the memo already holds (the reference's answer, the
+stub, or one this class graded) is not run again. The others run in units:
+
+- a closure that more than one submission of the class has (many students write the same
+  lines) runs once, alone in a unit, and every submission that has it takes its evidence;
+- the rest of a submission's answers run together in one unit (one job per stage, as a
+  whole submission would), or, in a class too small to keep every lane busy, one unit per
+  closure, so that one submission's questions can run in several lanes at once.
+
+Units run longest first (their weight is their number of questions). A unit that only one
+submission waits for runs within that submission's time (``Limits.timeout``, from the
+start of its first unit); a shared one has a time of its own.
+
+Both runners (``runner.LocalRunner``, ``dask_runner.DaskRunner``) execute the units this
+plans; judging stays with the caller.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from typing import Any
+
+from autograder._internal.assignment import Assignment, Question
+from autograder._internal.cells import UnreadableSubmission
+from autograder._internal.evidence import AnswerEvidence, Evidence, UnitResult, answer_names_of, assemble
+from autograder._internal.planning import SubmissionPlan, Unit, plan_submission
+
+
+@dataclasses.dataclass
+class PlannedUnit:
+    """A unit to run, and which submissions wait for it (item id -> the indices, in that
+    submission, of the unit's cells)."""
+
+    unit: Unit
+    users: dict[str, tuple[int, ...]]
+    order: int  # of its first user in the class, for a stable order among units of one weight
+
+    @property
+    def key(self) -> str:
+        return self.unit.key
+
+    @property
+    def weight(self) -> float:
+        return float(len(self.unit.questions))
+
+
+@dataclasses.dataclass
+class _Submission:
+    item: Any  # runner.WorkItem
+    plan: SubmissionPlan
+    questions: tuple[Question, ...]
+    answers: dict[str, tuple[AnswerEvidence, tuple[int, ...]]] = dataclasses.field(default_factory=dict)
+    # unit key -> the questions this submission takes from it
+    waiting: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
+    deadline: float | None = None
+    reused: int = 0  # answers the memo held
+    seconds: dict[str, float] = dataclasses.field(default_factory=dict)
+    profile: dict[str, float] = dataclasses.field(default_factory=dict)
+
+
+class ClassPlan:
+    """The units a class's submissions need, and their evidence as the units finish (thread-safe)."""
+
+    def __init__(self, assignment: Assignment, items: list, memo=None, *, lanes: int = 1,
+                 timeout: float = 300.0):
+        self.assignment = assignment
+        self.memo = memo
+        self.timeout = timeout
+        self.resolved: list[tuple[Any, Evidence]] = []  # graded without a unit (memo, or unreadable)
+        self._lock = threading.Lock()
+        self._submissions: dict[str, _Submission] = {}
+        self._units: dict[str, PlannedUnit] = {}
+        # (question, run key) -> the unit planned to give that answer
+        self._providers: dict[tuple[str, str], str] = {}
+        needs: dict[str, list[tuple[str, str]]] = {}  # item id -> (question, answer key) not known yet
+        for item in items:
+            questions = assignment.select(list(item.questions))
+            try:
+                plan = plan_submission(item.name, item.text, answer_names_of(questions))
+            except UnreadableSubmission as exc:
+                self.resolved.append((item, Evidence("error", str(exc))))
+                continue
+            submission = _Submission(item, plan, questions)
+            for question in questions:
+                key = plan.answer_key(question.id)
+                found = memo.answer(key) if memo is not None else None
+                if found is not None:
+                    submission.answers[question.id] = (found, plan.closures[question.id])
+                    submission.reused += 1
+                else:
+                    needs.setdefault(item.id, []).append((question.id, key))
+            self._submissions[item.id] = submission
+        counts: dict[str, int] = {}
+        for wanted in needs.values():
+            for _, key in wanted:
+                counts[key] = counts.get(key, 0) + 1
+        combined: dict[str, tuple[str, ...]] = {}
+        for order, (item_id, wanted) in enumerate(needs.items()):
+            submission = self._submissions[item_id]
+            alone = [qid for qid, key in wanted if counts[key] > 1]
+            self._plan_alone(submission, alone, order)
+            rest = tuple(qid for qid, key in wanted if counts[key] == 1)
+            if rest:
+                combined[item_id] = rest
+        total = sum(u.weight for u in self._units.values()) + sum(len(qs) for qs in combined.values())
+        for order, (item_id, rest) in enumerate(combined.items()):
+            submission = self._submissions[item_id]
+            closures = {submission.plan.closures[qid] for qid in rest}
+            if lanes > 1 and len(closures) > 1 and len(rest) > total / (2 * lanes):
+                self._plan_alone(submission, list(rest), order)  # too big for one lane of a small class
+            else:
+                self._plan(submission, rest, order)
+        for item_id in list(self._submissions):
+            if not self._submissions[item_id].waiting:
+                self.resolved.append(self._assemble(self._submissions.pop(item_id)))
+
+    def _plan_alone(self, submission: _Submission, questions: list[str], order: int) -> None:
+        """Units of one closure each for ``questions`` (those with the same closure together)."""
+        by_closure: dict[tuple[int, ...], list[str]] = {}
+        for qid in questions:
+            by_closure.setdefault(submission.plan.closures[qid], []).append(qid)
+        for qids in by_closure.values():
+            self._plan(submission, tuple(qids), order)
+
+    def _plan(self, submission: _Submission, questions: tuple[str, ...], order: int) -> None:
+        """The unit running what ``questions`` need, shared with an identical one already planned."""
+        unit, positions = submission.plan.unit(questions)
+        left = []
+        for qid in questions:
+            provider = self._providers.get((qid, unit.run_key))
+            if provider is not None:
+                self._wait(submission, provider, qid, positions)
+            else:
+                left.append(qid)
+        if not left:
+            return
+        unit = dataclasses.replace(unit, questions=tuple(left))
+        planned = self._units.setdefault(unit.key, PlannedUnit(unit, {}, order))
+        for qid in left:
+            self._providers[(qid, unit.run_key)] = unit.key
+            self._wait(submission, unit.key, qid, positions)
+
+    def _wait(self, submission: _Submission, unit_key: str, qid: str, positions: tuple[int, ...]) -> None:
+        submission.waiting[unit_key] = submission.waiting.get(unit_key, ()) + (qid,)
+        self._units[unit_key].users[submission.item.id] = positions
+
+    def units(self) -> list[PlannedUnit]:
+        """The units to run, the heaviest first."""
+        return sorted(self._units.values(), key=lambda u: (-u.weight, u.order))
+
+    def start(self, planned: PlannedUnit) -> float | None:
+        """Note that ``planned`` starts now; the deadline it must end by (None: its own time)."""
+        now = time.monotonic()
+        with self._lock:
+            for item_id in planned.users:
+                submission = self._submissions.get(item_id)
+                if submission is not None and submission.deadline is None:
+                    submission.deadline = now + self.timeout
+            if len(planned.users) != 1:
+                return None  # shared: its evidence is kept for every submission that has its code
+            submission = self._submissions.get(next(iter(planned.users)))
+            return submission.deadline if submission is not None else None
+
+    def finish(self, planned: PlannedUnit, result: UnitResult | None, failure: str = "") -> list[tuple[Any, Evidence | str]]:
+        """Record a unit's result (None: it could not be run, because of ``failure``); returns the
+        submissions now complete, each with its evidence, or with why it could not be graded."""
+        unit = planned.unit
+        if result is not None and result.keep and self.memo is not None:
+            for qid in unit.questions:
+                if qid in result.answers:
+                    self.memo.put_answer(unit.answer_key(qid), result.answers[qid])
+        done: list[tuple[Any, Evidence | str]] = []
+        with self._lock:
+            for item_id, positions in planned.users.items():
+                submission = self._submissions.get(item_id)
+                if submission is None:
+                    continue
+                questions = submission.waiting.pop(planned.key, ())
+                if result is None:
+                    self._submissions.pop(item_id)
+                    done.append((submission.item, failure or "grading failed"))
+                    continue
+                for qid in questions:
+                    answer = result.answers.get(qid) or AnswerEvidence("error", "its grading sent no result")
+                    submission.answers[qid] = (answer, positions)
+                for stage, seconds in result.seconds.items():
+                    submission.seconds[stage] = submission.seconds.get(stage, 0.0) + seconds
+                for key, value in result.profile.items():
+                    submission.profile[key] = submission.profile.get(key, 0.0) + value
+                if not submission.waiting:
+                    done.append(self._assemble(self._submissions.pop(item_id)))
+        return done
+
+    def _assemble(self, submission: _Submission) -> tuple[Any, Evidence]:
+        profile = dict(submission.profile)
+        profile["memo.reused_answers.count"] = float(submission.reused)
+        return submission.item, assemble(submission.plan, submission.questions, submission.answers,
+                                         seconds=submission.seconds, profile=profile)
+
+    @property
+    def pending(self) -> int:
+        """Submissions still waiting for a unit."""
+        with self._lock:
+            return len(self._submissions)
