@@ -152,8 +152,9 @@ def otter_points_per_question(out: Path) -> dict[str, float]:
 
 
 def grade_without_reuse(class_dir: Path, out: Path, *, jobs: int, assignment: str | None = None) -> None:
-    """Grade ``class_dir`` into ``out`` (sandboxed) with nothing reused: no clean-stage memo across
-    the class and no compilation cache of the reference run; every program compiled afresh."""
+    """Grade ``class_dir`` into ``out`` (sandboxed) with nothing reused: no memo, no closure graded
+    once for several submissions, no compilation cache of the reference run; each submission
+    graded on its own and every program compiled afresh."""
     from autograder import load_assignment
     from autograder._internal.bulk import grade_class
     from autograder._internal.runner import LocalRunner
@@ -162,6 +163,7 @@ def grade_without_reuse(class_dir: Path, out: Path, *, jobs: int, assignment: st
     graded = load_assignment(assignment)
     runner = LocalRunner(graded, jobs=jobs, limits=Limits(), sandboxed=True, cache_dir=None)
     runner.memo = None
+    runner.share = False
     grade_class(graded, [Path(class_dir)], Path(out), jobs=jobs, force=True, runner=runner)
     if runner.failures:
         raise SystemExit("the grader failed to grade: " + "; ".join(f"{i.id}: {why}" for i, why in runner.failures))

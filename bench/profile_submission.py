@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             for stage, zygote in (("student", lane.student), ("clean", lane.clean)):
                 began = time.perf_counter()
-                zygote._start()
+                zygote.start()
                 starts[stage] = time.perf_counter() - began
             profiles, judge, walls = [], [], []
             for submission in composed:

@@ -118,3 +118,11 @@ def test_what_a_unit_gives_is_kept_for_identical_code_unless_its_time_was_cut(as
     [unit] = plan.units()
     plan.finish(unit, UnitResult(result_for(unit).answers, keep=False))
     assert ClassPlan(assignment, softplus_of("own_b"), memo).units()
+
+
+def test_without_sharing_each_submission_runs_in_units_of_its_own(assignment, texts):
+    twins = [WorkItem(name, "same.ipynb", texts["own_a"]) for name in ("first", "second")]
+    shared = ClassPlan(assignment, twins, None)
+    alone = ClassPlan(assignment, twins, None, share=False)
+    assert [sorted(u.users) for u in shared.units()] == [["first", "second"]]  # identical files: one unit
+    assert sorted(sorted(u.users) for u in alone.units()) == [["first"], ["second"]]

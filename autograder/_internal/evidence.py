@@ -112,6 +112,11 @@ class Lane:
                    Zygote(stage="clean", question_files={q.probes_module: q.probes_path for q in questions},
                           limits=limits, sandboxed=sandboxed, cache_dir=cache_dir, extra_env=clean_env))
 
+    def start(self) -> None:
+        """Start both zygotes now (they start on first use otherwise)."""
+        self.student.start()
+        self.clean.start()
+
     def close(self) -> None:
         self.student.stop()
         self.clean.stop()
@@ -411,11 +416,12 @@ def answer_names_of(questions: tuple[Question, ...]) -> dict[str, frozenset[str]
 
 def gather(lane: Lane, assignment: Assignment, questions: tuple[Question, ...], name: str, text: str,
            limits: Limits, memo=None, *, seed: bool = False) -> Evidence:
-    """Both stages for one submission (file ``name``, content ``text``), within ``limits.timeout``:
-    the questions whose answers ``memo`` holds are not run, the others run in one unit.
+    """Both stages for one submission (file ``name``, content ``text``): the questions whose
+    answers ``memo`` holds are not run, the others run in one unit (each unit within
+    ``limits.timeout``).
 
-    With ``seed=True`` (trusted code only: the reference, the template) the answers are kept in
-    ``memo`` under each question's own closure, as if each had run alone.
+    With ``seed=True`` (trusted code only: the reference, the template) every question runs
+    alone with its closure, and ``memo`` keeps its answer, and how long it took (``weights``).
     """
     try:
         plan = plan_submission(name, text, answer_names_of(questions))
@@ -430,20 +436,25 @@ def gather(lane: Lane, assignment: Assignment, questions: tuple[Question, ...], 
     seconds: dict[str, float] = {}
     profile: dict[str, float] = {"memo.reused_answers.count": float(len(answers))}
     constants: dict[str, dict[str, str]] = {}
-    if missing:
-        unit, positions = plan.unit(missing)
-        result = gather_unit(lane, assignment, unit, limits, memo)
-        seconds, constants = result.seconds, result.constants
-        profile.update(result.profile)
+    if seed:
+        by_closure: dict[tuple[int, ...], list[str]] = {}
         for qid in missing:
-            answer = result.answers[qid]
-            answers[qid] = (answer, positions)
+            by_closure.setdefault(plan.closures[qid], []).append(qid)
+        groups = list(by_closure.values())
+    else:
+        groups = [missing] if missing else []
+    for group in groups:
+        unit, positions = plan.unit(group)
+        result = gather_unit(lane, assignment, unit, limits, memo)
+        for stage, value in result.seconds.items():
+            seconds[stage] = seconds.get(stage, 0.0) + value
+        for key, value in result.profile.items():
+            profile[key] = profile.get(key, 0.0) + value
+        constants.update(result.constants)
+        for qid in group:
+            answers[qid] = (result.answers[qid], positions)
             if memo is not None and result.keep:
+                memo.put_answer(unit.answer_key(qid), result.answers[qid])
                 if seed:
-                    closure = plan.closures[qid]
-                    to_closure = {f"@{positions.index(i) + 1}": f"@{closure.index(i) + 1}"
-                                  for i in positions if i in closure}
-                    memo.put_answer(plan.answer_key(qid), answer.relabelled(to_closure))
-                else:
-                    memo.put_answer(unit.answer_key(qid), answer)
+                    memo.weights[qid] = sum(result.seconds.values()) / len(group)
     return assemble(plan, questions, answers, seconds=seconds, profile=profile, constants=constants)

@@ -8,8 +8,10 @@ gives a check its points, ``@pytest.mark.hidden`` hides it from students.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import dataclasses
+import hashlib
 import io
 import os
 import sys
@@ -132,14 +134,50 @@ def _empty_config() -> str:
     return _EMPTY_CONFIG
 
 
+#: Verdicts by what they are a function of: a question's checks (their file's content), the
+#: submission's probe values, the reference's, and whether hidden checks ran. A class's many
+#: identical answers (the memo's) are judged once.
+_VERDICTS: collections.OrderedDict[tuple, list[CheckResult]] = collections.OrderedDict()
+_VERDICTS_KEPT = 4096
+_VERDICTS_LOCK = threading.Lock()
+
+
+def _verdict_key(question: Question, submission: ProbeValues, reference: ProbeValues, include_hidden: bool) -> tuple:
+    checks = hashlib.sha256(question.checks_path.read_bytes()).hexdigest()
+    return (str(question.checks_path.resolve()), checks, submission.digest, reference.digest, include_hidden)
+
+
 def judge_questions(values: list[tuple[Question, ProbeValues, ProbeValues]], *,
                     include_hidden: bool = True) -> dict[str, list[CheckResult]]:
-    """Run the checks of several questions in one pytest session: question id -> its results.
+    """The checks' verdicts on several questions: question id -> its results.
 
     ``values`` holds (question, the submission's probe values, the reference's).
     With ``include_hidden=False`` (a student checking their work) hidden checks are
-    neither run nor reported.
+    neither run nor reported. Values judged before get the same verdicts without a run;
+    the others are judged in one pytest session.
     """
+    keys = {question.id: _verdict_key(question, sub, ref, include_hidden) for question, sub, ref in values}
+    results: dict[str, list[CheckResult]] = {}
+    with _VERDICTS_LOCK:
+        for qid, key in keys.items():
+            if key in _VERDICTS:
+                _VERDICTS.move_to_end(key)
+                results[qid] = list(_VERDICTS[key])
+    to_judge = [entry for entry in values if entry[0].id not in results]
+    if to_judge:
+        judged = _run_checks(to_judge, include_hidden=include_hidden)
+        with _VERDICTS_LOCK:
+            for qid, verdicts in judged.items():
+                _VERDICTS[keys[qid]] = list(verdicts)
+                while len(_VERDICTS) > _VERDICTS_KEPT:
+                    _VERDICTS.popitem(last=False)
+        results.update(judged)
+    return {question.id: results[question.id] for question, _, _ in values}
+
+
+def _run_checks(values: list[tuple[Question, ProbeValues, ProbeValues]], *,
+                include_hidden: bool) -> dict[str, list[CheckResult]]:
+    """Run the checks of several questions in one pytest session."""
     plugin = JudgePlugin({question.checks_path: (sub, ref) for question, sub, ref in values})
     root = os.path.commonpath([str(question.directory.parent) for question, _, _ in values])
     args = [*(str(question.checks_path) for question, _, _ in values),

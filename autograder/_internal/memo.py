@@ -27,6 +27,11 @@ from autograder._internal.evidence import AnswerEvidence, Evidence, constants_of
 from autograder._internal.outcomes import Outcome
 
 
+def weights_of(raw: Any) -> dict[str, float]:
+    return {str(q): float(w) for q, w in raw.items() if type(w) in (int, float) and 0 <= w < 1e6} \
+        if type(raw) is dict else {}
+
+
 class Memo:
     """A class's shared evidence (see the module docstring); safe to use from several threads."""
 
@@ -37,6 +42,9 @@ class Memo:
         self._lock = threading.Lock()
         self.hits = 0  # clean-stage reuses
         self.answer_hits = 0
+        # question -> seconds its reference answer took alone: what a unit of it weighs when the
+        # class is planned (``scheduling.py``)
+        self.weights: dict[str, float] = {}
 
     # --- clean-stage outcomes, by exported programs -------------------------------------------
 
@@ -78,7 +86,7 @@ class Memo:
             return {"outcomes": [{"question": q, "digest": d, "outcomes": {n: o.to_plain() for n, o in outcomes.items()}}
                                  for (q, d), outcomes in self._outcomes.items()],
                     "answers": {key: evidence.to_plain() for key, evidence in self._answers.items()},
-                    "constants": constants_of(self.constants)}
+                    "constants": constants_of(self.constants), "weights": dict(self.weights)}
 
     @classmethod
     def from_plain(cls, data: Any) -> Memo:
@@ -93,14 +101,17 @@ class Memo:
         for key, plain in (answers.items() if type(answers) is dict else ()):
             if type(plain) is dict:
                 memo.put_answer(str(key), AnswerEvidence.from_plain(plain))
+        memo.weights = weights_of(data.get("weights"))
         return memo
 
     @classmethod
-    def seeded(cls, questions, evidence: Evidence, answers: dict[str, AnswerEvidence] | None = None) -> Memo:
+    def seeded(cls, questions, evidence: Evidence, answers: dict[str, AnswerEvidence] | None = None,
+               weights: dict[str, float] | None = None) -> Memo:
         """A memo holding ``evidence``'s clean-stage outcomes (the reference's), but for those of the
-        probes that measure afresh for every submission; its ``@constant`` values; and ``answers``
-        (the reference's and the template's, by their closures' keys)."""
+        probes that measure afresh for every submission; its ``@constant`` values; ``answers``
+        (the reference's and the template's, by their closures' keys) and ``weights``."""
         memo = cls(evidence.constants)
+        memo.weights = weights_of(weights)
         for question in questions:
             digest = evidence.artifact_digests.get(question.id)
             kept = set(question.reusable_probe_names)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
+import hashlib
 import math
 import signal
 from collections.abc import Callable, Iterator, Mapping
@@ -92,6 +94,14 @@ class ProbeValues(Mapping[str, Any]):
 
     def outcome(self, name: str) -> Outcome | None:
         return self._outcomes.get(name)
+
+    @functools.cached_property
+    def digest(self) -> str:
+        """A digest of every outcome and of the label: equal digests, equal verdicts of any check."""
+        from autograder._internal.plain import to_json
+
+        plain = {name: self._outcomes[name].to_plain() for name in sorted(self._outcomes)}
+        return hashlib.sha256(to_json([self._label, plain]).encode()).hexdigest()
 
 
 def one_line(text: str, limit: int = 300) -> str:

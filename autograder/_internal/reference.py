@@ -19,7 +19,7 @@ from pathlib import Path
 
 from autograder._internal.assignment import Assignment, Question
 from autograder._internal.errors import AssignmentError
-from autograder._internal.evidence import AnswerEvidence, Evidence, Lane, gather
+from autograder._internal.evidence import Evidence, Lane, gather
 from autograder._internal.memo import Memo
 from autograder._internal.outcomes import ProbeValues
 from autograder._internal.plain import NotPlainData, from_json, to_json
@@ -49,23 +49,22 @@ def _reference_cache_path(assignment: Assignment) -> Path:
     return cache_root() / f"reference-{assignment.name}-{digest.hexdigest()[:20]}.json"
 
 
-def _reference_run(assignment: Assignment) -> tuple[Evidence, dict[str, AnswerEvidence]]:
-    """The reference's evidence, and the known answers by key; computed (and cached) on first use."""
+def _reference_run(assignment: Assignment) -> tuple[Evidence, Memo]:
+    """The reference's evidence, and the memo of known answers (and the questions' weights);
+    computed (and cached) on first use."""
     path = _reference_cache_path(assignment)
     if path.is_file():
         try:
             data = from_json(path.read_text())
-            return Evidence.from_plain(data["evidence"]), {str(k): AnswerEvidence.from_plain(v)
-                                                           for k, v in data["answers"].items()}
+            return Evidence.from_plain(data["evidence"]), Memo.from_plain(data["known"])
         except (ValueError, TypeError, AttributeError, KeyError, NotPlainData):
             pass
-    evidence, answers = _run_reference(assignment)
+    evidence, known = _run_reference(assignment)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(f".{os.getpid()}.tmp")
-    partial.write_text(to_json({"evidence": evidence.to_plain(),
-                                "answers": {key: answer.to_plain() for key, answer in answers.items()}}))
+    partial.write_text(to_json({"evidence": evidence.to_plain(), "known": known.to_plain()}))
     partial.replace(path)
-    return evidence, answers
+    return evidence, known
 
 
 def reference_evidence(assignment: Assignment) -> Evidence:
@@ -83,13 +82,14 @@ def reference_values(assignment: Assignment, questions: tuple[Question, ...] | N
 def reference_memo(assignment: Assignment) -> Memo:
     """A class's memo, starting with the reference's programs and their outcomes, and the answers
     of the reference and of the template."""
-    evidence, answers = _reference_run(assignment)
-    return Memo.seeded(assignment.questions, evidence, answers)
+    evidence, known = _reference_run(assignment)
+    return Memo.seeded(assignment.questions, evidence, known.answers(), known.weights)
 
 
-def _run_reference(assignment: Assignment) -> tuple[Evidence, dict[str, AnswerEvidence]]:
-    """Grade the solution notebook in trusted (unsandboxed) stages (``AssignmentError`` if it fails),
-    then the solution as a .py file and the template in both forms, keeping their answers."""
+def _run_reference(assignment: Assignment) -> tuple[Evidence, Memo]:
+    """Grade the solution notebook in trusted (unsandboxed) stages, each question alone
+    (``AssignmentError`` if it fails), then the solution as a .py file and the template in both
+    forms, keeping their answers, and how long each of the reference's answers took."""
     from autograder._internal.template import build_notebook, build_script, reference_answer, stub_answer
 
     cache = compile_cache_dir()
@@ -99,17 +99,20 @@ def _run_reference(assignment: Assignment) -> tuple[Evidence, dict[str, AnswerEv
                      clean_env=compilation_cache_env(cache, read_only=False))
     known = Memo()
     try:
+        lane.start()  # not in the first question's time (its weight)
         evidence = gather(lane, assignment, assignment.questions, "solution.ipynb",
                           build_notebook(assignment, reference_answer), limits, known, seed=True)
         _check_reference(assignment, evidence)
         known.constants = evidence.constants
+        weights = dict(known.weights)
         for name, text in (("solution.py", build_script(assignment, reference_answer)),
                            ("template.ipynb", build_notebook(assignment, stub_answer)),
                            ("template.py", build_script(assignment, stub_answer))):
             gather(lane, assignment, assignment.questions, name, text, limits, known, seed=True)
+        known.weights = weights
     finally:
         lane.close()
-    return evidence, known.answers()
+    return evidence, known
 
 
 def _check_reference(assignment: Assignment, evidence: Evidence) -> None:

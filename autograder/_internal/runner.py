@@ -64,12 +64,16 @@ class LocalRunner:
         # (item, why) of submissions the grader itself failed to grade (a sandbox that would not
         # start): not the student's doing, so not stored, and graded by the next run
         self.failures: list[tuple[WorkItem, str]] = []
+        # False: each submission is graded on its own, sharing nothing with the others (with
+        # ``memo = None``, a baseline that reuses nothing)
+        self.share = True
 
     def run(self, items: Iterable[WorkItem]) -> Iterator[tuple[WorkItem, Evidence]]:
         items = list(items)
         if not items:
             return
-        plan = ClassPlan(self.assignment, items, self.memo, lanes=self.jobs, timeout=self.limits.timeout)
+        plan = ClassPlan(self.assignment, items, self.memo, lanes=self.jobs, timeout=self.limits.timeout,
+                         share=self.share)
         yield from plan.resolved
         units = plan.units()
         if not units:

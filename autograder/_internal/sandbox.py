@@ -361,10 +361,14 @@ class Zygote:
             return None
         return header if isinstance(header, dict) else None
 
-    def run(self, request: bytes, *, timeout: float) -> JobResult:
-        """Run one job with ``request`` as its input, for at most ``timeout`` wall seconds."""
+    def start(self) -> None:
+        """Start the zygote if it is not running (``run`` does, on first use)."""
         if self.process is None or self.process.poll() is not None:
             self._start()
+
+    def run(self, request: bytes, *, timeout: float) -> JobResult:
+        """Run one job with ``request`` as its input, for at most ``timeout`` wall seconds."""
+        self.start()
         self._jobs += 1
         limits = self.limits
         job = {"job": self._jobs, "input_bytes": len(request), "timeout": max(timeout, 0.1),

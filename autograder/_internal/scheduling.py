@@ -11,9 +11,10 @@ stub, or one this class graded) is not run again. The others run in units:
   whole submission would), or, in a class too small to keep every lane busy, one unit per
   closure, so that one submission's questions can run in several lanes at once.
 
-Units run longest first (their weight is their number of questions). A unit that only one
-submission waits for runs within that submission's time (``Limits.timeout``, from the
-start of its first unit); a shared one has a time of its own.
+Units run longest first (a unit's weight is what its questions' reference answers took, run
+alone: ``Memo.weights``; one second each where unknown). A unit that only one submission
+waits for runs within that submission's time (``Limits.timeout``, from the start of its first
+unit); a shared one has a time of its own.
 
 Both runners (``runner.LocalRunner``, ``dask_runner.DaskRunner``) execute the units this
 plans; judging stays with the caller.
@@ -37,17 +38,11 @@ class PlannedUnit:
     """A unit to run, and which submissions wait for it (item id -> the indices, in that
     submission, of the unit's cells)."""
 
+    key: str
     unit: Unit
     users: dict[str, tuple[int, ...]]
     order: int  # of its first user in the class, for a stable order among units of one weight
-
-    @property
-    def key(self) -> str:
-        return self.unit.key
-
-    @property
-    def weight(self) -> float:
-        return float(len(self.unit.questions))
+    weight: float = 1.0  # what it is expected to cost, in seconds of the reference's answers
 
 
 @dataclasses.dataclass
@@ -68,10 +63,12 @@ class ClassPlan:
     """The units a class's submissions need, and their evidence as the units finish (thread-safe)."""
 
     def __init__(self, assignment: Assignment, items: list, memo=None, *, lanes: int = 1,
-                 timeout: float = 300.0):
+                 timeout: float = 300.0, share: bool = True):
         self.assignment = assignment
         self.memo = memo
         self.timeout = timeout
+        # False: every submission runs in units of its own, as if graded alone (a baseline)
+        self.share = share
         self.resolved: list[tuple[Any, Evidence]] = []  # graded without a unit (memo, or unreadable)
         self._lock = threading.Lock()
         self._submissions: dict[str, _Submission] = {}
@@ -96,44 +93,65 @@ class ClassPlan:
                 else:
                     needs.setdefault(item.id, []).append((question.id, key))
             self._submissions[item.id] = submission
-        counts: dict[str, int] = {}
-        for wanted in needs.values():
+        holders: dict[str, set[str]] = {}  # answer key -> the submissions that have it
+        for item_id, wanted in needs.items():
             for _, key in wanted:
-                counts[key] = counts.get(key, 0) + 1
+                holders.setdefault(key, set()).add(item_id)
+        if not share:
+            holders = {key: {key} for key in holders}
         combined: dict[str, tuple[str, ...]] = {}
         for order, (item_id, wanted) in enumerate(needs.items()):
             submission = self._submissions[item_id]
-            alone = [qid for qid, key in wanted if counts[key] > 1]
-            self._plan_alone(submission, alone, order)
-            rest = tuple(qid for qid, key in wanted if counts[key] == 1)
+            # shared answers run once: those the same submissions share, together (a class's
+            # identical files are one unit), the others each in a unit of its closure
+            shared: dict[frozenset[str], list[str]] = {}
+            for qid, key in wanted:
+                if len(holders[key]) > 1:
+                    shared.setdefault(frozenset(holders[key]), []).append(qid)
+            for questions in shared.values():
+                self._plan(submission, tuple(questions), order)
+            rest = tuple(qid for qid, key in wanted if len(holders[key]) == 1)
             if rest:
                 combined[item_id] = rest
-        total = sum(u.weight for u in self._units.values()) + sum(len(qs) for qs in combined.values())
+        total = sum(u.weight for u in self._units.values()) + sum(map(self._weight, combined.values()))
         for order, (item_id, rest) in enumerate(combined.items()):
             submission = self._submissions[item_id]
-            closures = {submission.plan.closures[qid] for qid in rest}
-            if lanes > 1 and len(closures) > 1 and len(rest) > total / (2 * lanes):
-                self._plan_alone(submission, list(rest), order)  # too big for one lane of a small class
-            else:
-                self._plan(submission, rest, order)
+            # A share of the work too big for one lane of a small class is cut into units of its
+            # closures, packed (heaviest first) into as few units as keep each under that share.
+            portion = total / (2 * lanes) if lanes > 1 else float("inf")
+            groups = self._by_closure(submission, rest)
+            portion = max([portion] + [self._weight(g) for g in groups])
+            bins: list[list[str]] = []
+            for group in sorted(groups, key=self._weight, reverse=True):
+                fit = next((b for b in bins if self._weight(b) + self._weight(group) <= portion), None)
+                if fit is None:
+                    bins.append(list(group))
+                else:
+                    fit.extend(group)
+            for questions in bins:
+                self._plan(submission, tuple(q for q in rest if q in questions), order)
         for item_id in list(self._submissions):
             if not self._submissions[item_id].waiting:
                 self.resolved.append(self._assemble(self._submissions.pop(item_id)))
 
-    def _plan_alone(self, submission: _Submission, questions: list[str], order: int) -> None:
-        """Units of one closure each for ``questions`` (those with the same closure together)."""
-        by_closure: dict[tuple[int, ...], list[str]] = {}
+    @staticmethod
+    def _by_closure(submission: _Submission, questions) -> list[tuple[str, ...]]:
+        """``questions`` in groups of one closure each."""
+        groups: dict[tuple[int, ...], list[str]] = {}
         for qid in questions:
-            by_closure.setdefault(submission.plan.closures[qid], []).append(qid)
-        for qids in by_closure.values():
-            self._plan(submission, tuple(qids), order)
+            groups.setdefault(submission.plan.closures[qid], []).append(qid)
+        return [tuple(group) for group in groups.values()]
+
+    def _weight(self, questions) -> float:
+        weights = self.memo.weights if self.memo is not None else {}
+        return sum(weights.get(qid, 1.0) for qid in questions)
 
     def _plan(self, submission: _Submission, questions: tuple[str, ...], order: int) -> None:
         """The unit running what ``questions`` need, shared with an identical one already planned."""
         unit, positions = submission.plan.unit(questions)
         left = []
         for qid in questions:
-            provider = self._providers.get((qid, unit.run_key))
+            provider = self._providers.get((qid, unit.run_key)) if self.share else None
             if provider is not None:
                 self._wait(submission, provider, qid, positions)
             else:
@@ -141,10 +159,11 @@ class ClassPlan:
         if not left:
             return
         unit = dataclasses.replace(unit, questions=tuple(left))
-        planned = self._units.setdefault(unit.key, PlannedUnit(unit, {}, order))
+        key = unit.key if self.share else f"{submission.item.id}/{unit.key}"
+        self._units.setdefault(key, PlannedUnit(key, unit, {}, order, self._weight(left)))
         for qid in left:
-            self._providers[(qid, unit.run_key)] = unit.key
-            self._wait(submission, unit.key, qid, positions)
+            self._providers[(qid, unit.run_key)] = key
+            self._wait(submission, key, qid, positions)
 
     def _wait(self, submission: _Submission, unit_key: str, qid: str, positions: tuple[int, ...]) -> None:
         submission.waiting[unit_key] = submission.waiting.get(unit_key, ()) + (qid,)
