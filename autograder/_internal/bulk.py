@@ -7,12 +7,13 @@ import importlib.metadata
 import os
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from autograder._internal.assignment import Assignment
-from autograder._internal.class_report import record_class_grade, write_report
+from autograder._internal.class_report import record_class_grade, warm_up, write_report
 from autograder._internal.discovery import Found, discover
 from autograder._internal.errors import UsageError
 from autograder._internal.evidence import Evidence
@@ -99,6 +100,7 @@ def grade_class(assignment: Assignment, inputs: list[Path], out_dir: Path, *, jo
 
         if on_progress:
             on_progress(Progress(0, len(todo), time.monotonic() - started))
+        threading.Thread(target=warm_up, daemon=True).start()
         own_runner = runner is None
         if own_runner:
             runner = LocalRunner(assignment, jobs=jobs or os.cpu_count() or 1, limits=limits, sandboxed=sandboxed,

@@ -5,9 +5,9 @@ notebook (the tutorial with the reference answers), in trusted processes. Its cl
 stage writes jax's persistent compilation cache, which clean sandboxes then read:
 whatever a submission's programs share with the reference's is not compiled again.
 The same run keeps each question's answer by its closure (``memo.py``), and so do runs
-of the solution as a ``.py`` file and of the untouched template (both forms): a
-submission's answer that is the reference's or the stub's, word for word, is not run
-again. Computed once per version of the sources, and cached.
+of the solution as a ``.py`` file, of the untouched template (both forms) and of files
+with no answer at all: a submission's answer that is the reference's or the stub's, word
+for word, or missing, is not run again. Computed once per version of the sources, and cached.
 """
 
 from __future__ import annotations
@@ -86,6 +86,11 @@ def reference_memo(assignment: Assignment) -> Memo:
     return Memo.seeded(assignment.questions, evidence, known.answers(), known.weights)
 
 
+#: A notebook without code cells, and a .py file that does not compile: closures with no cells.
+NO_CELLS = '{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'
+NOT_PYTHON = "(\n"
+
+
 def _run_reference(assignment: Assignment) -> tuple[Evidence, Memo]:
     """Grade the solution notebook in trusted (unsandboxed) stages, each question alone
     (``AssignmentError`` if it fails), then the solution as a .py file and the template in both
@@ -107,7 +112,9 @@ def _run_reference(assignment: Assignment) -> tuple[Evidence, Memo]:
         weights = dict(known.weights)
         for name, text in (("solution.py", build_script(assignment, reference_answer)),
                            ("template.ipynb", build_notebook(assignment, stub_answer)),
-                           ("template.py", build_script(assignment, stub_answer))):
+                           ("template.py", build_script(assignment, stub_answer)),
+                           # no answer at all (every answer cell deleted, or not compiling)
+                           ("nothing.ipynb", NO_CELLS), ("nothing.py", NOT_PYTHON)):
             gather(lane, assignment, assignment.questions, name, text, limits, known, seed=True)
         known.weights = weights
     finally:

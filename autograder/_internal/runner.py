@@ -74,9 +74,9 @@ class LocalRunner:
             return
         plan = ClassPlan(self.assignment, items, self.memo, lanes=self.jobs, timeout=self.limits.timeout,
                          share=self.share)
-        yield from plan.resolved
         units = plan.units()
         if not units:
+            yield from plan.resolved
             return
         pending: queue.Queue[PlannedUnit] = queue.Queue()
         for planned in units:
@@ -89,6 +89,10 @@ class LocalRunner:
             lane = Lane.open(self.assignment, limits=self.limits, sandboxed=self.sandboxed,
                              cache_dir=self.cache_dir)
             try:
+                try:
+                    lane.start()  # both stages' sandboxes at once, while the caller judges what needs no unit
+                except Exception:  # noqa: BLE001 - reported by the first unit that needs it
+                    lane.close()
                 while not stop.is_set():
                     try:
                         planned = pending.get_nowait()
@@ -113,6 +117,7 @@ class LocalRunner:
         for thread in threads:
             thread.start()
         try:
+            yield from plan.resolved
             while plan.pending:
                 planned, result, failure = finished.get()
                 for item, evidence in plan.finish(planned, result, failure):

@@ -307,17 +307,17 @@ def bootstrap(stage: str, modules: dict[str, str]) -> None:
     import jax.experimental.multihost_utils  # noqa: F401 - each of these, imported on first use, is
     import jaxlib.mlir.dialects.builtin  # noqa: F401    paid again by every job the zygote forks
     import jaxlib.mlir.dialects.mhlo  # noqa: F401
-    from jax._src.lax import linalg
-
-    # LAPACK's kernels for XLA, from SciPy (~0.2 s, no thread, nothing run): otherwise the first
-    # call of an exported program in every job imports SciPy and numpy.testing to find them.
-    linalg.initialize_lapack()
 
     from autograder._internal.assignment import import_file
 
     importlib.import_module(_STAGE_MAIN[stage])
     if stage == "clean":
         import jax._src.interpreters.mlir  # noqa: F401
+        from jax._src.lax import linalg
+
+        # LAPACK's kernels for XLA, from SciPy (~0.2 s, no thread, nothing run): otherwise the first
+        # call of an exported program in every job imports SciPy and numpy.testing to find them.
+        linalg.initialize_lapack()
 
         import autograder._internal.clean_stage.artifacts  # noqa: F401
     else:
