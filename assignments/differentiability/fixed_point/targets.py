@@ -23,7 +23,7 @@ N, COUPLED_COLUMNS = 5, 7  # x in R^5, theta = [A | b | c], a 5 x 7 matrix
 N_COUPLED = 5 + 3 * (STENCIL - 1)  # five maps, then a stencil along three directions around the first
 MIXED_X, MIXED_THETA = 3, 25  # x in R^3, theta = (W: 3 x 3, V: 3 x 4, t: 4), flattened
 N_MIXED = 3 * STENCIL
-N_ALTERNATING = 4096  # long enough that each step takes a microsecond or more: 2^31 steps take the better part of an hour
+N_ALTERNATING = 256  # long enough that each step takes a microsecond or more: 2^31 steps take more than half an hour
 
 
 def cos_map(x, theta):
