@@ -68,10 +68,21 @@ def grade_env(checkout: Path = ROOT) -> dict[str, str]:
     return env
 
 
+def forget_verdicts(checkout: Path = ROOT) -> None:
+    """Remove the check results this project's ``autograder grade`` keeps between runs
+    (judging.save_verdicts; another checkout's grader keeps none)."""
+    if checkout == ROOT:
+        from autograder._internal.reference import verdicts_path
+
+        verdicts_path().unlink(missing_ok=True)
+
+
 def time_autograder(class_dir: Path, jobs: int, checkout: Path = ROOT, *, assignment: str | None = None,
                     out: Path | None = None, extra: tuple[str, ...] = ()) -> float:
     """Wall seconds of one ``autograder grade`` of ``class_dir`` by the project in ``checkout``
-    (its results kept in ``out`` when given)."""
+    (its results kept in ``out`` when given). The check results kept from earlier runs are
+    forgotten first: every run judges the whole class, as a new class would be."""
+    forget_verdicts(checkout)
     with tempfile.TemporaryDirectory() as scratch:
         target = out if out is not None else Path(scratch) / "out"
         command = [sys.executable, "-m", "autograder", "grade", str(class_dir), "--out", str(target),
@@ -171,6 +182,7 @@ def grade_without_reuse(class_dir: Path, out: Path, *, jobs: int, assignment: st
 
 def time_without_reuse(class_dir: Path, out: Path, jobs: int, *, assignment: str | None = None) -> float:
     """Wall seconds of ``grade_without_reuse`` in a process of its own, as ``autograder grade`` runs."""
+    forget_verdicts()
     command = [sys.executable, str(Path(__file__).resolve()), "grade-without-reuse", str(class_dir), str(out),
                "--jobs", str(jobs)] + (["--assignment", assignment] if assignment else [])
     start = time.perf_counter()

@@ -20,8 +20,8 @@ from autograder._internal.evidence import Evidence
 from autograder._internal.export import write_outputs
 from autograder._internal.gradebook import Gradebook
 from autograder._internal.intake import SubmissionProblem, read_submission
-from autograder._internal.judging import judge_evidence
-from autograder._internal.reference import compile_cache_dir, reference_values
+from autograder._internal.judging import judge_evidence, load_verdicts, save_verdicts
+from autograder._internal.reference import compile_cache_dir, reference_values, verdicts_path
 from autograder._internal.runner import LocalRunner, Runner, WorkItem
 from autograder._internal.sandbox import Limits, bwrap_path
 
@@ -86,6 +86,7 @@ def grade_class(assignment: Assignment, inputs: list[Path], out_dir: Path, *, jo
         todo = [f for f in found if force or not gradebook.is_current(f.id, f.content_hash, checks_hash)]
         skipped = len(found) - len(todo)
         reference = reference_values(assignment)  # first: the reference run fills the compile cache
+        load_verdicts(verdicts_path())  # what this machine judged before is not judged again
         graded = 0
         interrupted = False
 
@@ -121,6 +122,7 @@ def grade_class(assignment: Assignment, inputs: list[Path], out_dir: Path, *, jo
         finally:
             if own_runner:
                 runner.close()
+        save_verdicts(verdicts_path())
         gradebook.finish_run(run_id, graded=graded, skipped=skipped)
         record_class_grade(gradebook, assignment=assignment, found=found)
         results = gradebook.results([f.id for f in found])

@@ -13,6 +13,7 @@ import contextlib
 import dataclasses
 import hashlib
 import io
+import json
 import os
 import sys
 import tempfile
@@ -137,14 +138,43 @@ def _empty_config() -> str:
 #: Verdicts by what they are a function of: a question's checks (their file's content), the
 #: submission's probe values, the reference's, and whether hidden checks ran. A class's many
 #: identical answers (the memo's) are judged once.
-_VERDICTS: collections.OrderedDict[tuple, list[CheckResult]] = collections.OrderedDict()
+_VERDICTS: collections.OrderedDict[str, list[CheckResult]] = collections.OrderedDict()
 _VERDICTS_KEPT = 4096
+_VERDICTS_SAVED = 1024  # of the most recent, in the file that keeps them between runs
 _VERDICTS_LOCK = threading.Lock()
 
 
-def _verdict_key(question: Question, submission: ProbeValues, reference: ProbeValues, include_hidden: bool) -> tuple:
+def _verdict_key(question: Question, submission: ProbeValues, reference: ProbeValues, include_hidden: bool) -> str:
     checks = hashlib.sha256(question.checks_path.read_bytes()).hexdigest()
-    return (str(question.checks_path.resolve()), checks, submission.digest, reference.digest, include_hidden)
+    return "\0".join((str(question.checks_path.resolve()), checks, submission.digest, reference.digest,
+                      str(int(include_hidden))))
+
+
+def load_verdicts(path: Path) -> None:
+    """Add the verdicts ``save_verdicts`` kept in ``path`` to this process's (nothing if it is unreadable)."""
+    try:
+        entries = json.loads(Path(path).read_text(encoding="utf-8"))["verdicts"]
+        loaded = {str(key): [CheckResult(**check) for check in checks] for key, checks in entries}
+    except (OSError, ValueError, TypeError, KeyError):
+        return
+    with _VERDICTS_LOCK:
+        for key, checks in loaded.items():
+            _VERDICTS.setdefault(key, checks)
+
+
+def save_verdicts(path: Path) -> None:
+    """Keep this process's most recent verdicts in ``path`` (atomically; written by the grader only)."""
+    with _VERDICTS_LOCK:
+        entries = [[key, [check.to_plain() for check in checks]]
+                   for key, checks in list(_VERDICTS.items())[-_VERDICTS_SAVED:]]
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(json.dumps({"verdicts": entries}), encoding="utf-8")
+        partial.replace(path)
+    except OSError:
+        pass  # a cache: grading is right without it
 
 
 def judge_questions(values: list[tuple[Question, ProbeValues, ProbeValues]], *,

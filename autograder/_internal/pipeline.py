@@ -14,8 +14,8 @@ from autograder._internal.cells import SUBMISSION_SUFFIXES, parse_cells
 from autograder._internal.errors import AutograderError, UsageError
 from autograder._internal.evidence import Evidence
 from autograder._internal.intake import SubmissionProblem, read_submission
-from autograder._internal.judging import judge_evidence
-from autograder._internal.reference import compile_cache_dir, reference_values
+from autograder._internal.judging import judge_evidence, load_verdicts, save_verdicts
+from autograder._internal.reference import compile_cache_dir, reference_values, verdicts_path
 from autograder._internal.results import SubmissionResult
 from autograder._internal.runner import LocalRunner, Runner, WorkItem
 from autograder._internal.sandbox import Limits, bwrap_path
@@ -74,4 +74,7 @@ def grade_file(assignment: Assignment, path: Path, *, questions: list[str] | Non
         if not finished:  # a runner that could not grade it said why (a cluster that lost it)
             raise GradingFailed(f"{path.name} could not be graded; try again")
         [(_, evidence)] = finished
-    return judge_evidence(selected, evidence, reference, submission_id, include_hidden=include_hidden)
+    load_verdicts(verdicts_path())
+    result = judge_evidence(selected, evidence, reference, submission_id, include_hidden=include_hidden)
+    save_verdicts(verdicts_path())
+    return result

@@ -37,6 +37,11 @@ def compile_cache_dir() -> Path:
     return cache_root() / "xla"
 
 
+def verdicts_path() -> Path:
+    """Where the judge keeps check results between runs (``judging.save_verdicts``)."""
+    return cache_root() / "verdicts.json"
+
+
 def _reference_cache_path(assignment: Assignment) -> Path:
     """Where the reference evidence lives: keyed by jax's version and every source it depends on
     (the questions' and the grader's own: the evidence is what the stages' code makes of them)."""
@@ -49,14 +54,21 @@ def _reference_cache_path(assignment: Assignment) -> Path:
     return cache_root() / f"reference-{assignment.name}-{digest.hexdigest()[:20]}.json"
 
 
+#: What this process has read of the cache (callers never change either: reference_memo copies).
+_LOADED: dict[Path, tuple[Evidence, Memo]] = {}
+
+
 def _reference_run(assignment: Assignment) -> tuple[Evidence, Memo]:
     """The reference's evidence, and the memo of known answers (and the questions' weights);
     computed (and cached) on first use."""
     path = _reference_cache_path(assignment)
+    if path in _LOADED:
+        return _LOADED[path]
     if path.is_file():
         try:
             data = from_json(path.read_text())
-            return Evidence.from_plain(data["evidence"]), Memo.from_plain(data["known"])
+            _LOADED[path] = Evidence.from_plain(data["evidence"]), Memo.from_plain(data["known"])
+            return _LOADED[path]
         except (ValueError, TypeError, AttributeError, KeyError, NotPlainData):
             pass
     evidence, known = _run_reference(assignment)

@@ -6,10 +6,11 @@ text is the key of its evidence. A key the memo already holds (the reference's a
 stub, or one this class graded) is not run again. The others run in units:
 
 - a closure that more than one submission of the class has (many students write the same
-  lines) runs once, alone in a unit, and every submission that has it takes its evidence;
+  lines) runs once, alone in a unit, and every submission that has it takes its evidence
+  (closures that the same submissions share run together: identical files are one unit);
 - the rest of a submission's answers run together in one unit (one job per stage, as a
-  whole submission would), or, in a class too small to keep every lane busy, one unit per
-  closure, so that one submission's questions can run in several lanes at once.
+  whole submission would), or, where that is more than its share of a small class's work,
+  in a few units of its closures, so that its questions can run in several lanes at once.
 
 Units run longest first (a unit's weight is what its questions' reference answers took, run
 alone: ``Memo.weights``; one second each where unknown). A unit that only one submission
