@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 from autograder._internal.assignment import load_assignment
-from autograder._internal.cells import Cell, cell_names
+from autograder._internal.cells import Cell
 from autograder._internal.evidence import AnswerEvidence, answer_names_of, assemble
 from autograder._internal.outcomes import Outcome
 from autograder._internal.planning import MAX_ANALYSED_CHARS, analyse_cell, closure, plan_submission
@@ -54,7 +54,7 @@ def test_names_looked_up_by_string_or_star_imports_need_every_cell():
 
 
 def test_function_locals_are_not_reads_of_globals():
-    names = cell_names("def f(helper):\n    y = helper + 1\n    return [y for helper in z]")
+    names = analyse_cell("def f(helper):\n    y = helper + 1\n    return [y for helper in z]")
     assert names.binds == {"f"} and names.reads == {"z"}
 
 

@@ -9,9 +9,7 @@ its own files and the student stage on a submission's.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
-import symtable
 from pathlib import Path
 
 from autograder._internal.errors import UsageError
@@ -90,47 +88,3 @@ def _strip_ipython(source: str) -> str:
             line = line[: len(line) - len(stripped)] + "pass  # " + stripped
         lines.append(line)
     return "\n".join(lines)
-
-
-def cell_digest(source: str) -> str:
-    """A digest of a cell's text that ignores trailing spaces and blank lines at either end."""
-    lines = [line.rstrip() for line in source.strip("\n").splitlines()]
-    return hashlib.sha256("\n".join(lines).strip("\n").encode()).hexdigest()
-
-
-@dataclasses.dataclass(frozen=True)
-class CellNames:
-    """The global names a cell binds and the global names it reads (anywhere, function bodies too)."""
-
-    binds: frozenset[str]
-    reads: frozenset[str]
-
-
-def cell_names(source: str) -> CellNames | None:
-    """The names ``source`` binds and reads as a module, or None when it does not parse."""
-    try:
-        table = symtable.symtable(source, "<cell>", "exec")
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
-    binds, reads = set(), set()
-    for symbol in table.get_symbols():
-        if symbol.is_assigned() or symbol.is_imported() or symbol.is_namespace():
-            binds.add(symbol.get_name())
-        if symbol.is_referenced():
-            reads.add(symbol.get_name())
-    pending = list(table.get_children())
-    while pending:
-        scope = pending.pop()
-        pending.extend(scope.get_children())
-        for symbol in scope.get_symbols():
-            if symbol.is_global() and symbol.is_assigned():  # `global name` in a function
-                binds.add(symbol.get_name())
-            if symbol.is_global() and symbol.is_referenced():
-                reads.add(symbol.get_name())
-    return CellNames(frozenset(binds), frozenset(reads))
-
-
-def top_level_names(source: str) -> frozenset[str]:
-    """The global names a piece of code binds (an answer stub: the names the grader looks up)."""
-    names = cell_names(source)
-    return names.binds if names else frozenset()

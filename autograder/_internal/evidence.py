@@ -21,10 +21,10 @@ from collections.abc import Callable
 from typing import Any
 
 from autograder._internal.assignment import Assignment, Question
-from autograder._internal.cells import CellError, UnreadableSubmission, top_level_names
+from autograder._internal.cells import CellError, UnreadableSubmission
 from autograder._internal.clean_stage.worker import CleanRequest
 from autograder._internal.outcomes import Outcome
-from autograder._internal.planning import SubmissionPlan, Unit, plan_submission
+from autograder._internal.planning import SubmissionPlan, Unit, plan_submission, top_level_names
 from autograder._internal.protocol import StageReport, parse_events
 from autograder._internal.sandbox import JobResult, Limits, Zygote
 from autograder._internal.stopwatch import MAX_KEYS, read_timing
@@ -55,7 +55,7 @@ class Evidence:
     # own clock around the stage's jobs): for profiles, never for a grade
     profile: dict[str, float] = dataclasses.field(default_factory=dict)
     # question -> @constant name -> JSON text: the shared values the clean stage computed (only
-    # the reference run's are ever handed to other submissions' probes: see CleanMemo.seeded)
+    # the reference run's are ever handed to other submissions' probes: see memo.Memo.seeded)
     constants: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
 
     def to_plain(self) -> dict:

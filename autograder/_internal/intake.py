@@ -1,9 +1,9 @@
-"""Reading a submission file in the trusted process: bounded, and never more than reading.
+"""Reading a submission file in the trusted process: bounded, and nothing more than reading.
 
-The grader never parses a submission (the student stage does, in its sandbox): here a
-file is opened without following links or blocking on a FIFO, checked to be a regular
+A file is opened without following links or blocking on a FIFO, checked to be a regular
 file no larger than the cap, and decoded as UTF-8. Every failure is a ``SubmissionProblem``
-that becomes that submission's ``error`` result.
+that becomes that submission's ``error`` result. (What else the trusted side does with the
+text is planning it, bounded: ``planning.py``.)
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ import shutil
 from pathlib import Path
 
 from autograder._internal.assignment import Assignment, load_assignment
-from autograder._internal.cells import top_level_names
+from autograder._internal.planning import top_level_names
 from autograder._internal.errors import AssignmentError, UsageError
 from autograder._internal.template import parse_percent
 
