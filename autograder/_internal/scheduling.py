@@ -51,6 +51,7 @@ class _Submission:
     item: Any  # runner.WorkItem
     plan: SubmissionPlan
     questions: tuple[Question, ...]
+    order: int  # its place in the class
     answers: dict[str, tuple[AnswerEvidence, tuple[int, ...]]] = dataclasses.field(default_factory=dict)
     # unit key -> the questions this submission takes from it
     waiting: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
@@ -76,52 +77,69 @@ class ClassPlan:
         self._units: dict[str, PlannedUnit] = {}
         # (question, run key) -> the unit planned to give that answer
         self._providers: dict[tuple[str, str], str] = {}
-        needs: dict[str, list[tuple[str, str]]] = {}  # item id -> (question, answer key) not known yet
-        for item in items:
-            questions = assignment.select(list(item.questions))
+        needs = self._read(items)
+        rest = self._plan_shared(needs)
+        self._plan_rest(rest, lanes)
+        for item_id in list(self._submissions):
+            if not self._submissions[item_id].waiting:
+                self.resolved.append(self._assemble(self._submissions.pop(item_id)))
+
+    def _read(self, items: list) -> dict[str, list[tuple[str, str]]]:
+        """Plan each submission and take what the memo knows; returns, per item id, the
+        (question, answer key) pairs still to run."""
+        needs: dict[str, list[tuple[str, str]]] = {}
+        for order, item in enumerate(items):
+            questions = self.assignment.select(list(item.questions))
             try:
                 plan = plan_submission(item.name, item.text, answer_names_of(questions))
             except UnreadableSubmission as exc:
                 self.resolved.append((item, Evidence("error", str(exc))))
                 continue
-            submission = _Submission(item, plan, questions)
+            submission = _Submission(item, plan, questions, order)
             for question in questions:
                 key = plan.answer_key(question.id)
-                found = memo.answer(key) if memo is not None else None
+                found = self.memo.answer(key) if self.memo is not None else None
                 if found is not None:
                     submission.answers[question.id] = (found, plan.closures[question.id])
                     submission.reused += 1
                 else:
                     needs.setdefault(item.id, []).append((question.id, key))
             self._submissions[item.id] = submission
+        return needs
+
+    def _plan_shared(self, needs: dict[str, list[tuple[str, str]]]) -> dict[str, tuple[str, ...]]:
+        """Plan the answers that several submissions have: those the same submissions share run
+        together (a class's identical files are one unit), the others each in a unit of its
+        closure. Returns, per item id, the questions whose answer only that submission has."""
         holders: dict[str, set[str]] = {}  # answer key -> the submissions that have it
         for item_id, wanted in needs.items():
             for _, key in wanted:
                 holders.setdefault(key, set()).add(item_id)
-        if not share:
+        if not self.share:
             holders = {key: {key} for key in holders}
-        combined: dict[str, tuple[str, ...]] = {}
-        for order, (item_id, wanted) in enumerate(needs.items()):
-            submission = self._submissions[item_id]
-            # shared answers run once: those the same submissions share, together (a class's
-            # identical files are one unit), the others each in a unit of its closure
+        rest: dict[str, tuple[str, ...]] = {}
+        for item_id, wanted in needs.items():
             shared: dict[frozenset[str], list[str]] = {}
             for qid, key in wanted:
                 if len(holders[key]) > 1:
                     shared.setdefault(frozenset(holders[key]), []).append(qid)
             for questions in shared.values():
-                self._plan(submission, tuple(questions), order)
-            rest = tuple(qid for qid, key in wanted if len(holders[key]) == 1)
-            if rest:
-                combined[item_id] = rest
-        total = sum(u.weight for u in self._units.values()) + sum(map(self._weight, combined.values()))
-        for order, (item_id, rest) in enumerate(combined.items()):
+                self._plan(self._submissions[item_id], tuple(questions))
+            own = tuple(qid for qid, key in wanted if len(holders[key]) == 1)
+            if own:
+                rest[item_id] = own
+        return rest
+
+    def _plan_rest(self, rest: dict[str, tuple[str, ...]], lanes: int) -> None:
+        """Plan each submission's own answers in one unit, or, where that is more than its share
+        of a small class's work (half a lane's), in units of its closures packed heaviest first
+        into as few as keep each under that share."""
+        total = sum(u.weight for u in self._units.values()) + sum(map(self._weight, rest.values()))
+        share_of_lane = total / (2 * lanes) if lanes > 1 else float("inf")
+        for item_id, questions in rest.items():
             submission = self._submissions[item_id]
-            # A share of the work too big for one lane of a small class is cut into units of its
-            # closures, packed (heaviest first) into as few units as keep each under that share.
-            portion = total / (2 * lanes) if lanes > 1 else float("inf")
-            groups = self._by_closure(submission, rest)
-            portion = max([portion] + [self._weight(g) for g in groups])
+            groups = self._by_closure(submission, questions)
+            portion = max([share_of_lane] + [self._weight(g) for g in groups])
             bins: list[list[str]] = []
             for group in sorted(groups, key=self._weight, reverse=True):
                 fit = next((b for b in bins if self._weight(b) + self._weight(group) <= portion), None)
@@ -129,11 +147,8 @@ class ClassPlan:
                     bins.append(list(group))
                 else:
                     fit.extend(group)
-            for questions in bins:
-                self._plan(submission, tuple(q for q in rest if q in questions), order)
-        for item_id in list(self._submissions):
-            if not self._submissions[item_id].waiting:
-                self.resolved.append(self._assemble(self._submissions.pop(item_id)))
+            for packed in bins:
+                self._plan(submission, tuple(q for q in questions if q in packed))
 
     @staticmethod
     def _by_closure(submission: _Submission, questions) -> list[tuple[str, ...]]:
@@ -147,7 +162,7 @@ class ClassPlan:
         weights = self.memo.weights if self.memo is not None else {}
         return sum(weights.get(qid, 1.0) for qid in questions)
 
-    def _plan(self, submission: _Submission, questions: tuple[str, ...], order: int) -> None:
+    def _plan(self, submission: _Submission, questions: tuple[str, ...]) -> None:
         """The unit running what ``questions`` need, shared with an identical one already planned."""
         unit, positions = submission.plan.unit(questions)
         left = []
@@ -161,7 +176,7 @@ class ClassPlan:
             return
         unit = dataclasses.replace(unit, questions=tuple(left))
         key = unit.key if self.share else f"{submission.item.id}/{unit.key}"
-        self._units.setdefault(key, PlannedUnit(key, unit, {}, order, self._weight(left)))
+        self._units.setdefault(key, PlannedUnit(key, unit, {}, submission.order, self._weight(left)))
         for qid in left:
             self._providers[(qid, unit.run_key)] = key
             self._wait(submission, key, qid, positions)
