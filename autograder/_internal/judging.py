@@ -16,7 +16,6 @@ import io
 import json
 import os
 import sys
-import tempfile
 import threading
 from pathlib import Path
 
@@ -120,19 +119,10 @@ _UNUSED_PLUGINS = [arg for name in ("cacheprovider", "warnings", "stepwise", "do
                                     "logging", "faulthandler", "legacypath", "setuponly", "setupplan",
                                     "unraisableexception", "threadexception")
                    for arg in ("-p", f"no:{name}")]
-_EMPTY_CONFIG = None
+#: An empty pytest configuration, so the project's own pytest settings do not leak into judging.
+JUDGE_CONFIG = Path(__file__).with_name("judge_pytest.ini")
 # pytest.main is not thread-safe: judging runs one question at a time, whatever the caller.
 _PYTEST_LOCK = threading.Lock()
-
-
-def _empty_config() -> str:
-    """An empty ini file, so the project's own pytest settings do not leak into judging."""
-    global _EMPTY_CONFIG
-    if _EMPTY_CONFIG is None or not os.path.exists(_EMPTY_CONFIG):
-        handle, _EMPTY_CONFIG = tempfile.mkstemp(prefix="autograder-judge-", suffix=".ini")
-        os.write(handle, b"[pytest]\n")
-        os.close(handle)
-    return _EMPTY_CONFIG
 
 
 #: Verdicts by what they are a function of: a question's checks (their file's content), the
@@ -217,7 +207,7 @@ def _run_checks(values: list[tuple[Question, ProbeValues, ProbeValues]], *,
             # failed in class runs with malformed submissions (CPython 3.11: "SystemError: AST
             # constructor recursion depth mismatch"), and which each session would pay again
             "--assert=plain",
-            "-c", _empty_config(), "-o", "python_files=checks.py",
+            "-c", str(JUDGE_CONFIG), "-o", "python_files=checks.py",
             "--rootdir", root] + ([] if include_hidden else ["-m", "not hidden"])
     checks_files = {str(question.checks_path.resolve()) for question, _, _ in values}
     printed = io.StringIO()
