@@ -5,14 +5,15 @@ included; --copies K grades K copies of it) on this machine:
 
 - the local pool (`LocalRunner`) with 1 and with 2 lanes (--jobs);
 - a Dask cluster of 1 and of 2 workers with one thread each: `dask scheduler` and `dask worker`
-  started as separate processes on 127.0.0.1, the way separate machines run them, graded
-  through `DaskRunner` (what `autograder grade --scheduler` uses).
+  started as separate processes on 127.0.0.1, the way separate machines run them (with the
+  preload `autograder.dask_worker`, as docs/cluster.md starts them: each checks its sandboxes
+  before it joins), graded through `DaskRunner` (what `autograder grade --scheduler` uses).
 
 Each configuration runs --repeats times with --force, in this process: connecting, checking
 the workers (on a fresh cluster), building and sending the assignment bundle, grading,
 judging and storing are all in the time. The first run on a fresh cluster is reported apart
-("cold": workers check their sandboxes and open their lanes); later runs find the workers'
-lanes open ("warm"), which the local pool, started afresh by every command, never does.
+("cold": workers take the bundle and open their lanes); later runs find the workers' lanes
+open ("warm"), which the local pool, started afresh by every command, never does.
 
 It then replays the recorded evidence through `grade_class` with a runner that returns it at
 once, for the class and for 4 copies of it: the client's own cost per submission (judging,
@@ -92,7 +93,8 @@ class Cluster:
                                       str(port), "--no-dashboard")]
         for index in range(workers):
             self.processes.append(self._spawn(logs / f"worker{index}.log", "worker", self.address, "--nthreads",
-                                              str(threads), "--host", "127.0.0.1", "--no-dashboard"))
+                                              str(threads), "--host", "127.0.0.1", "--no-dashboard",
+                                              "--preload", "autograder.dask_worker"))
         from distributed import Client
 
         with Client(self.address, timeout=60) as client:

@@ -162,9 +162,12 @@ class Cluster:
         return subprocess.Popen([sys.executable, "-m", "dask", *args], stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True, env=env or os.environ.copy(), cwd=self.logs)
 
-    def add_worker(self, name: str, env: dict | None = None) -> None:
+    def add_worker(self, name: str, env: dict | None = None, *, preload: bool = True) -> None:
+        """A worker started as docs/cluster.md starts one (``preload``: it checks its sandboxes as it
+        starts; without, the client's plugin checks it)."""
         self.workers[name] = self._spawn(name, ["worker", self.address, "--nthreads", "1", "--name", name,
-                                                "--host", "127.0.0.1", "--no-dashboard"], env)
+                                                "--host", "127.0.0.1", "--no-dashboard",
+                                                *(["--preload", "autograder.dask_worker"] if preload else [])], env)
 
     def client(self):
         return distributed.Client(self.address, timeout=30)
@@ -301,7 +304,7 @@ def test_when_every_worker_is_lost_a_worker_that_joins_grades_the_rest(cluster, 
     wait_for_stored(out / "gradebook.sqlite", 2, run)
     cluster.kill("w1")  # with it the only copy of the assignment bundle: Dask makes it again
     time.sleep(12)
-    cluster.add_worker("w2")
+    cluster.add_worker("w2", preload=False)  # checked by the plugin the client registered, as it joins
     stdout, stderr = run.communicate(timeout=900)
     assert run.returncode == 0, stderr
     assert f"graded {len(SMALL_CLASS)}, skipped 0" in stdout
@@ -333,8 +336,9 @@ def test_a_client_killed_half_way_resumes_where_it_stopped(cluster, tmp_path):
 
 @pytest.mark.slow
 @needs_bwrap
-def test_a_cluster_where_no_worker_can_sandbox_fails_clearly_and_writes_nothing(cluster, tmp_path):
-    cluster.add_worker("broken", env=no_bwrap_env())
+@pytest.mark.parametrize("preload", [True, False], ids=["checked-as-it-starts", "checked-by-the-client"])
+def test_a_cluster_where_no_worker_can_sandbox_fails_clearly_and_writes_nothing(cluster, tmp_path, preload):
+    cluster.add_worker("broken", env=no_bwrap_env(), preload=preload)
     cluster.wait_for_workers(1)
     out = tmp_path / "out"
     result = run_cli("grade", str(CLASS_DIR), "--out", str(out), "--scheduler", cluster.address)

@@ -308,18 +308,37 @@ def _state(worker) -> _WorkerState:
         return _STATES[worker.id]
 
 
+async def _check(worker, expected: dict[str, str]) -> bool:
+    """Run ``check_worker`` for a client whose environment is ``expected`` and keep its answer
+    in the worker's state (where ``sandbox_status`` reads it); whether the worker can grade."""
+    health = await asyncio.to_thread(check_worker, expected)
+    _state(worker).health = {**health, "checked_for": json.dumps(expected, sort_keys=True)}
+    if not health["ok"]:
+        logger.error("this worker cannot grade, and takes no grading tasks: %s", health["error"])
+    return health["ok"]
+
+
+async def dask_setup(worker) -> None:
+    """The preload ``autograder.dask_worker``: the sandbox check, run as the worker starts and
+    before it joins the scheduler (for a client of this machine's own environment), so that
+    the first class does not wait for it. Resources set here go with the worker's registration."""
+    if await _check(worker, environment()):
+        worker.state.total_resources[RESOURCE] = worker.state.nthreads
+        worker.state.available_resources[RESOURCE] = worker.state.nthreads
+
+
 class SandboxCheck(WorkerPlugin):
-    """Gives a worker the ``sandbox`` resource (one per thread) once it has shown it can grade."""
+    """Gives a worker the ``sandbox`` resource (one per thread) once it has shown it can grade
+    for a client of ``expected`` environment; a worker checked for it already is not checked again."""
 
     def __init__(self, expected: dict[str, str]):
         self.expected = expected
 
     async def setup(self, worker) -> None:
-        state = _state(worker)
-        health = await asyncio.to_thread(check_worker, self.expected)
-        state.health = {**health, "checked_for": json.dumps(self.expected, sort_keys=True)}
-        if not health["ok"]:
-            logger.error("this worker cannot grade, and takes no grading tasks: %s", health["error"])
+        health = _state(worker).health
+        if health is not None and health["checked_for"] == json.dumps(self.expected, sort_keys=True):
+            return  # as it started (the preload), or for an earlier client of this environment
+        if not await _check(worker, self.expected):
             await worker.set_resources(**{RESOURCE: 0})
             return
         await worker.set_resources(**{RESOURCE: worker.state.nthreads})
@@ -435,13 +454,10 @@ class DaskRunner:
         except TimeoutError:
             raise ClusterError(f"no Dask worker connected to {self.where} within {self.workers_timeout:g} s; "
                                f"start workers with `dask worker {self.scheduler or 'ADDRESS'}`") from None
-        expected = environment()
-        key = json.dumps(expected, sort_keys=True)
+        # Each worker runs the check once per environment (workers started with the preload have
+        # run it for their own); with the plugin, workers that join later run it as they join.
+        client.register_plugin(SandboxCheck(environment()), name=PLUGIN_NAME)
         statuses = client.run(sandbox_status)
-        if any(status is None or status.get("checked_for") != key for status in statuses.values()):
-            # Once per worker and environment; workers that join later run the check as they join.
-            client.register_plugin(SandboxCheck(expected), name=PLUGIN_NAME)
-            statuses = client.run(sandbox_status)
         self._report(statuses)
         healthy = sorted(address for address, status in statuses.items() if status and status["ok"])
         if not healthy:
