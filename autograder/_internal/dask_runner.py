@@ -389,6 +389,12 @@ def grade_task(bundle: Bundle, unit: dict, limits: dict) -> str:
 
 # --- the client's side -------------------------------------------------------------------------
 
+def _sandbox_slots(workers: dict) -> int:
+    """The sandbox slots of the workers in ``scheduler_info()["workers"]`` (one per thread of a
+    worker that passed its check)."""
+    return int(sum(info.get("resources", {}).get(RESOURCE, 0) for info in workers.values()))
+
+
 class DaskRunner:
     """Grades on a Dask cluster: the scheduler at ``scheduler`` (``tcp://HOST:PORT``), or a
     ``LocalCluster`` of ``local_workers`` worker processes (one thread each) on this machine.
@@ -412,6 +418,7 @@ class DaskRunner:
         self.workers_timeout = workers_timeout
         self.failures: list[tuple[WorkItem, str]] = []
         self.healthy: list[str] = []
+        self._slots = 0  # sandbox slots on the cluster, as last seen (the units kept in flight)
         self._client: Client | None = None
         self._cluster: LocalCluster | None = None
         self._reported: set[str] = set()
@@ -485,6 +492,7 @@ class DaskRunner:
                 if new:
                     self._report(self._client.run(sandbox_status, workers=new, on_error="ignore"))
                 able = [address for address, info in workers.items() if info.get("resources", {}).get(RESOURCE)]
+                self._slots = _sandbox_slots(workers)
             except Exception:  # noqa: BLE001 - a look that failed tells nothing; the results loop decides
                 continue
             if not able and not alone:
@@ -514,19 +522,31 @@ class DaskRunner:
                                           resources={RESOURCE: 1}, pure=True)
         limits = dataclasses.asdict(self.limits)
         pending = {}
-        for planned in units:
-            future = client.submit(grade_task, bundle_future, planned.unit.to_plain(), limits,
-                                   key=f"autograder-unit-{uuid.uuid4().hex}", resources={RESOURCE: 1},
-                                   retries=TASK_RETRIES, pure=False)
-            pending[future] = planned
+        finished = as_completed()
+        self._slots = _sandbox_slots(client.scheduler_info(n_workers=-1)["workers"])
+
+        def submit_more() -> None:
+            # As many units in flight as the workers have sandbox slots, the heaviest first: a free
+            # slot takes the next unit, as a lane of the local pool does (Dask would hand every task
+            # out at once, and a worker's queue of long units keeps the others idle at the end).
+            while units and len(pending) < max(1, self._slots):
+                planned = units.pop(0)
+                future = client.submit(grade_task, bundle_future, planned.unit.to_plain(), limits,
+                                       key=f"autograder-unit-{uuid.uuid4().hex}", resources={RESOURCE: 1},
+                                       retries=TASK_RETRIES, pure=False)
+                pending[future] = planned
+                finished.add(future)
+
+        submit_more()
         stop = threading.Event()
         watcher = threading.Thread(target=self._watch, args=(stop, lambda: plan.pending), daemon=True)
         watcher.start()
         try:
-            for future in as_completed(list(pending)):
+            for future in finished:
                 planned = pending.pop(future)
                 result, problem = self._result(future)
                 future.release()
+                submit_more()
                 for item, evidence in plan.finish(planned, result, problem):
                     if isinstance(evidence, str):
                         self.failures.append((item, evidence))
