@@ -13,7 +13,10 @@ Each configuration runs --repeats times with --force, in this process: connectin
 the workers (on a fresh cluster), building and sending the assignment bundle, grading,
 judging and storing are all in the time. The first run on a fresh cluster is reported apart
 ("cold": workers take the bundle and open their lanes); later runs find the workers' lanes
-open ("warm"), which the local pool, started afresh by every command, never does.
+open ("warm"), which the local pool, started afresh by every command, never does. Before each
+warm run the workers forget the clean-stage outcomes of the class's programs (a worker keeps
+them between runs, and would otherwise grade the same class again from them): like the local
+pool, every run starts from the reference's.
 
 It then replays the recorded evidence through `grade_class` with a runner that returns it at
 once, for the class and for 4 copies of it: the client's own cost per submission (judging,
@@ -81,6 +84,18 @@ class Replay:
         pass
 
 
+def forget_class_outcomes(dask_worker) -> None:
+    """Make a worker read its assignments (and their memos, the reference's only) from the bundle
+    again, as a worker that has not graded this class; its lanes stay open."""
+    from autograder._internal.dask_runner import _STATES, _STATES_LOCK
+
+    with _STATES_LOCK:
+        state = _STATES.get(dask_worker.id)
+    if state is not None:
+        with state._lock:
+            state._assignments.clear()
+
+
 class Cluster:
     """`dask scheduler` and `dask worker` processes on 127.0.0.1, each in a session of its own."""
 
@@ -99,6 +114,12 @@ class Cluster:
 
         with Client(self.address, timeout=60) as client:
             client.wait_for_workers(workers, timeout=120)
+
+    def forget_class_outcomes(self) -> None:
+        from distributed import Client
+
+        with Client(self.address, timeout=60) as client:
+            client.run(forget_class_outcomes)
 
     @staticmethod
     def _spawn(log: Path, *args: str) -> subprocess.Popen:
@@ -185,6 +206,8 @@ def main() -> int:
             try:
                 results[name] = []
                 for run in range(args.repeats + 1):
+                    if run:
+                        cluster.forget_class_outcomes()
                     seconds, _ = timed_class(assignment, class_dir, lambda: DaskRunner(
                         assignment, scheduler=cluster.address, limits=limits, cache_dir=compile_cache_dir(),
                         on_message=lambda message: print(f"    {message}", flush=True)))
