@@ -53,6 +53,30 @@ def test_names_looked_up_by_string_or_star_imports_need_every_cell():
     assert needed(IMPORTS, "from math import *", "x = 1", "def answer(y):\n    return cos(y)") == [1, 2, 3, 4]
 
 
+def test_cells_that_change_a_needed_object_without_binding_it_come_with_it():
+    rule = "def fwd(x):\n    return x, None\n\ndef bwd(r, g):\n    return (2 * g,)"
+    answer = "@jax.custom_vjp\ndef answer(x):\n    return x"
+    # a rule attached in a cell of its own, the configuration, stores and setattr: all change what runs
+    assert needed(IMPORTS, answer, rule, "answer.defvjp(fwd, bwd)") == [1, 2, 3, 4]
+    assert needed(IMPORTS, answer, rule, "_ = answer.defvjp(fwd, bwd)") == [1, 2, 3, 4]
+    assert needed(IMPORTS, answer, "jax.config.update('jax_enable_x64', True)") == [1, 2, 3]
+    assert needed(IMPORTS, answer, "answer.scale = 2", "if True:\n    setattr(answer, 'x', 1)") == [1, 2, 3, 4]
+    assert needed("table = {}", "def answer(k):\n    return table[k]", "table['a'] = 1") == [1, 2, 3]
+    assert needed(IMPORTS, "def answer(x):\n    return jnp.exp(x)", "jnp.exp = abs") == [1, 2, 3]
+    # calling a module's functions, printing, changing objects the answer does not hold: not needed
+    assert needed(IMPORTS, answer, "jnp.sin(2.0)", "print(answer(1.0))", "other = []\nother.append(1)",
+                  "def f():\n    answer.defvjp(fwd, bwd)") == [1, 2]
+
+
+def test_a_rule_attached_in_another_cell_is_graded_with_its_function():
+    cells = [IMPORTS, "@jax.custom_vjp\ndef answer(x):\n    return x",
+             "def fwd(x):\n    return x, None\n\ndef bwd(r, g):\n    return (2 * g,)",
+             "print(answer(3.0))", "answer.defvjp(fwd, bwd)"]
+    plan = plan_submission("rule.ipynb", notebook(*cells), {"q": ["answer"]})
+    namespace, errors = execute_cells([plan.cells[i] for i in plan.closures["q"]])
+    assert not errors and float(namespace["jax"].grad(namespace["answer"])(1.0)) == 2.0
+
+
 def test_function_locals_are_not_reads_of_globals():
     names = analyse_cell("def f(helper):\n    y = helper + 1\n    return [y for helper in z]")
     assert names.binds == {"f"} and names.reads == {"z"}
@@ -73,9 +97,48 @@ def test_hostile_code_is_reported_not_raised():
         assert info.error and not info.binds
 
 
-def test_a_py_file_is_one_cell_and_a_huge_cell_is_not_analysed():
-    plan = plan_submission("s.py", "import math\n\ndef answer(x):\n    return x\n", {"q": ["answer"], "r": ["other"]})
-    assert plan.closures == {"q": (0,), "r": (0,)}
+def test_a_py_file_that_only_defines_names_is_planned_by_statement():
+    text = ('"""My answers."""\nimport math\nimport jax\n\n\n@jax.custom_vjp\ndef answer(x):\n    return x\n\n'
+            'def fwd(x):\n    return x, None\n\ndef bwd(r, g):\n    return (2 * g,)\n\n\nanswer.defvjp(fwd, bwd)\n'
+            'other = math.pi; unused = 1\n')
+    plan = plan_submission("s.py", text, {"q": ["answer"], "r": ["other"]})
+    assert [(c.label, c.line_offset) for c in plan.cells] == [("file", 0), ("file", 1), ("file", 2), ("file", 5),
+                                                               ("file", 9), ("file", 12), ("file", 16), ("file", 17)]
+    assert plan.cells[3].source.startswith("@jax.custom_vjp") and plan.cells[7].source == "other = math.pi; unused = 1\n"
+    assert plan.closures == {"q": (2, 3, 4, 5, 6), "r": (1, 7)}
+    # the same answer elsewhere in another file is the same closure: its evidence is shared
+    moved = plan_submission("t.py", "import jax\nimport math\nother = 2\n" + text[text.index("@jax"):],
+                            {"q": ["answer"]})
+    assert moved.answer_key("q") == plan.answer_key("q")
+
+
+def test_a_py_file_that_does_more_than_define_runs_whole_as_a_script():
+    for top_level in ("print(answer(1))", "for i in range(3):\n    pass", "import os\nos.fork()",
+                      "math.pi = 3", "from __future__ import annotations"):
+        text = f"import math\n\ndef answer(x):\n    return x\n\n{top_level}\n"
+        plan = plan_submission("s.py", text, {"q": ["answer"], "r": ["other"]})
+        assert len(plan.cells) == 1 and plan.closures == {"q": (0,), "r": (0,)}, top_level
+
+
+def test_messages_name_the_lines_of_the_py_file():
+    text = "import jax.numpy as jnp\n\nscale = 2\n\n\ndef answer(x):\n    y = x * scale\n    return y / 0\n"
+    plan = plan_submission("s.py", text, {"q": ["answer"]})
+    unit, positions = plan.unit(["q"])
+    assert unit.sources == ("scale = 2\n", "def answer(x):\n    y = x * scale\n    return y / 0\n")
+    answer = AnswerEvidence("graded", cell_errors=(), outcomes={
+        "p": Outcome(error="`answer` raised ZeroDivisionError: division by zero (your code @2, line 3)")})
+
+    class Question:
+        id = "q"
+        student_probe_names: list = []
+        clean_probe_names = ["p"]
+
+    evidence = assemble(plan, (Question,), {"q": (answer, positions)})
+    assert evidence.outcomes["q"]["p"].error.endswith("(your code, line 8)")
+    assert text.splitlines()[7] == "    return y / 0"
+
+
+def test_a_huge_cell_is_not_analysed():
     broken = plan_submission("s.py", "def answer(:\n", {"q": ["answer"]})
     assert broken.closures == {"q": ()} and broken.syntax_errors[0].label == "file"
     huge = plan_submission("s.ipynb", notebook(IMPORTS, "x = 1\n" * (MAX_ANALYSED_CHARS // 6 + 1), "answer = 1"),

@@ -21,6 +21,8 @@ SUBMISSION_SUFFIXES = (".py", ".ipynb")
 class Cell:
     label: str  # "cell 3" in a notebook, "file" for a .py
     source: str
+    # lines of its container before it (a statement of a .py file planned on its own: planning.py)
+    line_offset: int = 0
 
 
 @dataclasses.dataclass(frozen=True)

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from autograder._internal.assignment import Assignment, Question
-from autograder._internal.cells import CellError, UnreadableSubmission
+from autograder._internal.cells import Cell, CellError, UnreadableSubmission
 from autograder._internal.clean_stage.worker import CleanRequest
 from autograder._internal.outcomes import Outcome
 from autograder._internal.planning import SubmissionPlan, Unit, plan_submission, top_level_names
@@ -242,21 +242,33 @@ class AnswerEvidence:
                    tampered=tuple(str(f)[:300] for f in data.get("tampered", [])),
                    digest=str(data.get("digest", ""))[:64])
 
-    def relabelled(self, labels: dict[str, str]) -> AnswerEvidence:
-        """The same evidence with the cells named by ``labels`` (``@2`` -> ``cell 28``) in its messages."""
+    def relabelled(self, cells: dict[str, Cell]) -> AnswerEvidence:
+        """The same evidence with the unit's cells (``@2``) named as the submission's own ``cells``
+        in its messages: ``your code @2, line 3`` -> ``your code cell 28, line 3``, or, for a
+        statement of a .py file, ``your code, line 41``."""
+        def where(match: re.Match) -> str:
+            cell = cells.get(match.group(1))
+            if cell is None:
+                return match.group(0)
+            name = "your code" if cell.label == "file" else f"your code {cell.label}"
+            return f"{name}, line {int(match.group(2)) + cell.line_offset}" if match.group(2) else name
+
         def text(value: str) -> str:
-            return _POSITION.sub(lambda m: f"your code {labels.get(m.group(1), m.group(1))}", value)
+            return _POSITION.sub(where, value)
+
+        def label(name: str) -> str:
+            return cells[name].label if name in cells else name
 
         def outcomes(items: dict[str, Outcome]) -> dict[str, Outcome]:
             return {n: o if o.ok else dataclasses.replace(o, error=text(o.error)) for n, o in items.items()}
 
         return dataclasses.replace(
             self, message=text(self.message), outcomes=outcomes(self.outcomes), manual=outcomes(self.manual),
-            cell_errors=tuple(CellError(labels.get(e.label, e.label), text(e.message)) for e in self.cell_errors))
+            cell_errors=tuple(CellError(label(e.label), text(e.message)) for e in self.cell_errors))
 
 
 #: Where a message names a cell of a unit's job: "(your code @2, line 3)".
-_POSITION = re.compile(r"your code (@\d+)")
+_POSITION = re.compile(r"your code (@\d+)(?:, line (\d+))?")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -373,8 +385,8 @@ def assemble(plan: SubmissionPlan, questions: tuple[Question, ...],
     relabelled: dict[str, AnswerEvidence] = {}
     for question in questions:
         answer, positions = answers[question.id]
-        labels = {f"@{number}": plan.cells[index].label for number, index in enumerate(positions, start=1)}
-        relabelled[question.id] = answer.relabelled(labels)
+        cells = {f"@{number}": plan.cells[index] for number, index in enumerate(positions, start=1)}
+        relabelled[question.id] = answer.relabelled(cells)
     order = {cell.label: index for index, cell in enumerate(plan.cells)}
     cell_errors = {error.label: error for error in plan.syntax_errors}
     for answer in relabelled.values():

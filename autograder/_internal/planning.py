@@ -8,7 +8,18 @@ import statement (``import jax.numpy as jnp`` at the top of every answer cell) n
 of them, the first; a name bound in any other way needs every cell that binds it, in
 order, so that the last binding wins as it would in a kernel. A cell that looks names up
 by string (``globals()``, ``eval``...) puts every cell in the closure, and so does a
-star import (it may bind anything). A ``.py`` file is one cell: its closure is the file.
+star import (it may bind anything). A cell that changes what a needed name holds without
+binding it comes too: at its top level (outside functions and classes) a method call on it
+where the name holds an object of the submission's own, not only an imported module
+(``f.defvjp(fwd, bwd)``, ``_ = registry.append(g)``), a call into a configuration
+(``jax.config.update(...)``), a store into or a ``del`` of its attributes or items (``jnp.exp =
+...``), or ``setattr``/``delattr`` on it.
+
+A ``.py`` file whose top level only defines names (imports, functions, classes, assignments,
+``f.defvjp(...)``) is planned the same way, one statement as one cell: an error in a statement
+does not stop the others, as one cell's does not stop a notebook's. Any other ``.py`` file (one
+that loops, calls or stores into modules at its top level) is one cell: its closure is the file,
+run as a script.
 
 The closure's text is the key under which a question's evidence is kept (``memo.py``):
 two submissions whose closures for a question are the same text, run alone, give the
@@ -28,6 +39,7 @@ import ast
 import dataclasses
 import hashlib
 import json
+import re
 import symtable
 from collections.abc import Iterable, Mapping
 
@@ -55,6 +67,11 @@ class CellInfo:
     reads: frozenset[str] = frozenset()
     imports: Mapping[str, frozenset[str]] = dataclasses.field(default_factory=dict)
     star: bool = False  # a top-level ``from module import *``: it may bind any name
+    # names whose objects its top-level code changes without binding them (``f.defvjp(...)``)
+    mutates: frozenset[str] = frozenset()
+    # names whose methods its top-level code calls (``f.defvjp(...)``): changes too, where the
+    # name holds an object of the submission's own (not only imported)
+    calls_methods_of: frozenset[str] = frozenset()
     error: str | None = None  # the SyntaxError (or parser failure) as the kernel would report it
 
     @property
@@ -84,6 +101,66 @@ def _import_forms(tree: ast.Module) -> dict[str, set[str]]:
                     forms.setdefault(name, set()).add(f"from {'.' * statement.level}{statement.module or ''} "
                                                       f"import {alias.name}" + (f" as {alias.asname}" if alias.asname else ""))
     return forms
+
+
+def _root(node: ast.AST) -> str | None:
+    """``f`` for ``f``, ``f.a.b``, ``f[0].a``, ``f.a(1).b``: the name an access chain starts from."""
+    while True:
+        if isinstance(node, ast.Name):
+            return node.id
+        if isinstance(node, (ast.Attribute, ast.Subscript)):
+            node = node.value
+        elif isinstance(node, ast.Call):
+            node = node.func
+        else:
+            return None
+
+
+def _method_root(call: ast.AST) -> str | None:
+    """The root of a call of a method (``f.defvjp(...)`` -> ``f``); None for other calls."""
+    if isinstance(call, ast.Call) and isinstance(call.func, (ast.Attribute, ast.Subscript)):
+        return _root(call.func)
+    return None
+
+
+def _top_level_changes(tree: ast.Module) -> tuple[set[str], set[str]]:
+    """(names the top-level code changes, names whose methods it calls); statements
+    inside top-level ``if``, loops, ``with`` and ``try`` count, function and class bodies do not."""
+    mutates: set[str] = set()
+    called: set[str] = set()
+    pending = list(tree.body)
+    while pending:
+        statement = pending.pop()
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
+            call = statement.value
+            root = _method_root(call)
+            if root is not None:
+                # a module's functions mostly compute (jnp.sin(x)); its configuration is state
+                chain = {n.attr for n in ast.walk(call.func) if isinstance(n, ast.Attribute)} | {root}
+                (mutates if "config" in chain else called).add(root)
+            elif isinstance(call.func, ast.Name) and call.func.id in ("setattr", "delattr") and call.args:
+                root = _root(call.args[0])
+                if root is not None:
+                    mutates.add(root)
+        elif isinstance(statement, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
+            targets = statement.targets if isinstance(statement, (ast.Assign, ast.Delete)) else [statement.target]
+            for target in targets:
+                for node in ast.walk(target):  # a, (b.x, c[0]) = ...
+                    if isinstance(node, (ast.Attribute, ast.Subscript)) and isinstance(node.ctx, (ast.Store, ast.Del)):
+                        root = _root(node)
+                        if root is not None:
+                            mutates.add(root)
+            value = getattr(statement, "value", None)
+            root = _method_root(value) if value is not None else None
+            if root is not None:
+                called.add(root)
+        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+            for child in getattr(statement, field, None) or ():
+                pending.extend(getattr(child, "body", []) if isinstance(child, (ast.ExceptHandler, ast.match_case))
+                               else [child])
+    return mutates, called
 
 
 def analyse_cell(source: str) -> CellInfo:
@@ -116,7 +193,11 @@ def analyse_cell(source: str) -> CellInfo:
                for node in tree.body)
     forms = _import_forms(tree)
     imports = {name: frozenset(forms[name]) for name in only_imported if name in forms}
-    return CellInfo(frozenset(binds), frozenset(reads), imports, star)
+    try:
+        mutates, called = _top_level_changes(tree)
+    except RecursionError:  # what the parser took, a walk over it may not: then nothing is known
+        return CellInfo(error="RecursionError: the code is nested too deeply to analyse")
+    return CellInfo(frozenset(binds), frozenset(reads), imports, star, frozenset(mutates), frozenset(called))
 
 
 def top_level_names(source: str) -> frozenset[str]:
@@ -131,9 +212,18 @@ def closure(infos: list[CellInfo], names: Iterable[str]) -> tuple[int, ...]:
     pending = list(names)
     stars = [i for i, info in enumerate(infos) if info.star]
     bound_by: dict[str, list[int]] = {}
+    changed_by: dict[str, list[int]] = {}
+    own: set[str] = set()  # names some cell binds otherwise than by importing them
     for index, info in enumerate(infos):
         for name in info.binds:
             bound_by.setdefault(name, []).append(index)
+            if name not in info.imports:
+                own.add(name)
+        for name in info.mutates:
+            changed_by.setdefault(name, []).append(index)
+    for index, info in enumerate(infos):
+        for name in info.calls_methods_of & own:
+            changed_by.setdefault(name, []).append(index)
     while pending:
         name = pending.pop()
         if name in seen:
@@ -143,7 +233,7 @@ def closure(infos: list[CellInfo], names: Iterable[str]) -> tuple[int, ...]:
         forms = {infos[i].imports.get(name) for i in binders}
         if len(binders) > 1 and None not in forms and len(forms) == 1:
             binders = binders[:1]  # the same import in several cells: one of them binds it
-        for index in binders:
+        for index in binders + changed_by.get(name, []):
             if index not in kept:
                 kept.add(index)
                 pending.extend(infos[index].reads)
@@ -167,8 +257,8 @@ class Unit:
     """Cells that run together in a job of their own, and the questions graded from them.
 
     Only the text matters: the same cells of two submissions are the same unit. In a
-    job, cells are labelled by position (``@1``, ``@2``... in messages; a ``.py`` file's one
-    cell is ``file``); ``assemble`` puts each submission's own labels back.
+    job, cells are labelled by position (``@1``, ``@2``... in messages, with lines counted from
+    each cell's start); ``assemble`` puts each submission's own labels and lines back.
     """
 
     kind: str
@@ -189,8 +279,6 @@ class Unit:
 
     @property
     def labels(self) -> tuple[str, ...]:
-        if self.kind == "py" and len(self.sources) == 1:
-            return ("file",)
         return tuple(f"@{number}" for number in range(1, len(self.sources) + 1))
 
     def to_plain(self) -> dict:
@@ -228,19 +316,73 @@ class SubmissionPlan:
         return Unit(self.kind, self.sources(positions), questions), positions
 
 
+def _definitions_only(tree: ast.Module) -> bool:
+    """Whether every top-level statement of a .py file only defines names: imports, functions,
+    classes, assignments to names, docstrings, and method calls on what the file defines
+    (``f.defvjp(fwd, bwd)``). A file that does anything else at its top level (loops, calls,
+    stores into modules, ``from __future__``) runs whole, as a script."""
+    own = {target.id for statement in tree.body if isinstance(statement, (ast.Assign, ast.AnnAssign))
+           for target in (statement.targets if isinstance(statement, ast.Assign) else [statement.target])
+           if isinstance(target, ast.Name)}
+    own |= {s.name for s in tree.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+    for statement in tree.body:
+        if isinstance(statement, (ast.Import, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        if isinstance(statement, ast.ImportFrom) and statement.module != "__future__":
+            continue
+        if isinstance(statement, ast.Assign) and all(isinstance(t, ast.Name) for t in statement.targets):
+            continue
+        if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+            continue
+        if isinstance(statement, ast.Expr) and (isinstance(statement.value, ast.Constant)
+                                                or _method_root(statement.value) in own):
+            continue
+        return False
+    return True
+
+
+def _statements(text: str) -> list[Cell] | None:
+    """A .py file that only defines names, as one cell per top-level statement (statements
+    that share a line are one), each labelled ``file`` with the lines before it; None for a
+    file that must run whole (or does not parse)."""
+    try:
+        tree = ast.parse(text, "<file>", "exec")
+    except _PARSER_FAILURES:
+        return None
+    if not tree.body or len(tree.body) > MAX_CELLS or not _definitions_only(tree):
+        return None
+    spans: list[list[int]] = []
+    for statement in tree.body:
+        start = min([statement.lineno] + [d.lineno for d in getattr(statement, "decorator_list", [])])
+        if spans and start <= spans[-1][1]:
+            spans[-1][1] = max(spans[-1][1], statement.end_lineno)
+        else:
+            spans.append([start, statement.end_lineno])
+    lines = re.findall(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$", text)  # as the parser counts lines
+    cells = [Cell("file", "".join(lines[start - 1:end]), start - 1) for start, end in spans]
+    try:  # the pieces hold exactly the file's statements, or the file runs whole
+        if sum(len(ast.parse(cell.source).body) for cell in cells) != len(tree.body):
+            return None
+    except _PARSER_FAILURES:
+        return None
+    return cells
+
+
 def plan_submission(name: str, text: str, answer_names: Mapping[str, Iterable[str]]) -> SubmissionPlan:
     """Plan the submission ``name`` with content ``text`` for the questions of ``answer_names``
     (question id -> the names its answer defines). ``UnreadableSubmission`` for a file that is
     not Python or a notebook."""
     cells = parse_cells(name, text)
     kind = kind_of(name)
-    if kind == "py" or len(cells) > MAX_CELLS or any(len(c.source) > MAX_ANALYSED_CHARS for c in cells) \
+    if kind == "py" and len(text) <= MAX_ANALYSED_CHARS:
+        cells = _statements(text) or cells
+    if (kind == "py" and len(cells) == 1) or len(cells) > MAX_CELLS or any(len(c.source) > MAX_ANALYSED_CHARS for c in cells) \
             or sum(len(c.source) for c in cells) > MAX_ANALYSED_TOTAL_CHARS:
         small = len(cells) <= MAX_CELLS and sum(len(c.source) for c in cells) <= MAX_ANALYSED_TOTAL_CHARS
         infos = [analyse_cell(c.source) if small and len(c.source) <= MAX_ANALYSED_CHARS else CellInfo()
                  for c in cells]
         errors = tuple(CellError(c.label, info.error) for c, info in zip(cells, infos) if info.error)
-        # Not analysed (or a .py file, one cell): every question needs every cell that compiles.
+        # Not analysed (or a .py file that runs whole): every question needs every cell that compiles.
         every = tuple(i for i, info in enumerate(infos) if info.error is None)
         return SubmissionPlan(kind, tuple(cells), {qid: every for qid in answer_names}, errors,
                               analysed=kind == "py")
