@@ -60,6 +60,8 @@ def test_cells_that_change_a_needed_object_without_binding_it_come_with_it():
     assert needed(IMPORTS, answer, rule, "answer.defvjp(fwd, bwd)") == [1, 2, 3, 4]
     assert needed(IMPORTS, answer, rule, "_ = answer.defvjp(fwd, bwd)") == [1, 2, 3, 4]
     assert needed(IMPORTS, answer, "jax.config.update('jax_enable_x64', True)") == [1, 2, 3]
+    jvp_rule = "@answer.defjvp\ndef rule(primals, tangents):\n    return primals[0], 2 * tangents[0]"
+    assert needed(IMPORTS, "@jax.custom_jvp\ndef answer(x):\n    return x", jvp_rule) == [1, 2, 3]
     assert needed(IMPORTS, answer, "answer.scale = 2", "if True:\n    setattr(answer, 'x', 1)") == [1, 2, 3, 4]
     assert needed("table = {}", "def answer(k):\n    return table[k]", "table['a'] = 1") == [1, 2, 3]
     assert needed(IMPORTS, "def answer(x):\n    return jnp.exp(x)", "jnp.exp = abs") == [1, 2, 3]

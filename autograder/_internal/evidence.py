@@ -256,11 +256,21 @@ class AnswerEvidence:
         def text(value: str) -> str:
             return _POSITION.sub(where, value)
 
+        def data(value):  # a probe's value may carry a message (an export error) too
+            if isinstance(value, str):
+                return text(value)
+            if isinstance(value, dict):
+                return {key: data(item) for key, item in value.items()}
+            if isinstance(value, (list, tuple)):
+                return type(value)(data(item) for item in value)
+            return value
+
         def label(name: str) -> str:
             return cells[name].label if name in cells else name
 
         def outcomes(items: dict[str, Outcome]) -> dict[str, Outcome]:
-            return {n: o if o.ok else dataclasses.replace(o, error=text(o.error)) for n, o in items.items()}
+            return {n: dataclasses.replace(o, value=data(o.value)) if o.ok else
+                    dataclasses.replace(o, value=data(o.value), error=text(o.error)) for n, o in items.items()}
 
         return dataclasses.replace(
             self, message=text(self.message), outcomes=outcomes(self.outcomes), manual=outcomes(self.manual),

@@ -11,7 +11,7 @@ by string (``globals()``, ``eval``...) puts every cell in the closure, and so do
 star import (it may bind anything). A cell that changes what a needed name holds without
 binding it comes too: at its top level (outside functions and classes) a method call on it
 where the name holds an object of the submission's own, not only an imported module
-(``f.defvjp(fwd, bwd)``, ``_ = registry.append(g)``), a call into a configuration
+(``f.defvjp(fwd, bwd)``, ``_ = registry.append(g)``, ``@f.defjvp`` on a function), a call into a configuration
 (``jax.config.update(...)``), a store into or a ``del`` of its attributes or items (``jnp.exp =
 ...``), or ``setattr``/``delattr`` on it.
 
@@ -132,6 +132,10 @@ def _top_level_changes(tree: ast.Module) -> tuple[set[str], set[str]]:
     while pending:
         statement = pending.pop()
         if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            for decorator in statement.decorator_list:  # @fixed_point.defjvp: a method call on it
+                root = _root(decorator)
+                if root is not None and any(isinstance(n, (ast.Attribute, ast.Subscript)) for n in ast.walk(decorator)):
+                    called.add(root)
             continue
         if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
             call = statement.value
