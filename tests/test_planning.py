@@ -28,6 +28,18 @@ def notebook(*sources) -> str:
                        "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
 
 
+class OneProbeQuestion:
+    id = "q"
+    student_probe_names: list = []
+    clean_probe_names = ["p"]
+
+
+def error_as_shown(plan, positions, error: str) -> str:
+    """The error of probe ``p`` of question ``q``, run in the unit of ``positions``, as its submission sees it."""
+    answer = AnswerEvidence("graded", cell_errors=(), outcomes={"p": Outcome(error=error)})
+    return assemble(plan, (OneProbeQuestion,), {"q": (answer, positions)}).outcomes["q"]["p"].error
+
+
 def test_cells_no_answer_reads_are_left_out():
     assert needed(IMPORTS, DEMO, OTHER_DEMO, "def answer(x):\n    return jnp.cos(x)") == [1, 4]
 
@@ -127,16 +139,8 @@ def test_messages_name_the_lines_of_the_py_file():
     plan = plan_submission("s.py", text, {"q": ["answer"]})
     unit, positions = plan.unit(["q"])
     assert unit.sources == ("scale = 2\n", "def answer(x):\n    y = x * scale\n    return y / 0\n")
-    answer = AnswerEvidence("graded", cell_errors=(), outcomes={
-        "p": Outcome(error="`answer` raised ZeroDivisionError: division by zero (your code @2, line 3)")})
-
-    class Question:
-        id = "q"
-        student_probe_names: list = []
-        clean_probe_names = ["p"]
-
-    evidence = assemble(plan, (Question,), {"q": (answer, positions)})
-    assert evidence.outcomes["q"]["p"].error.endswith("(your code, line 8)")
+    error = "`answer` raised ZeroDivisionError: division by zero (your code @2, line 3)"
+    assert error_as_shown(plan, positions, error).endswith("(your code, line 8)")
     assert text.splitlines()[7] == "    return y / 0"
 
 
@@ -163,16 +167,13 @@ def test_messages_name_the_submissions_own_cells():
                            {"q": ["answer"]})
     unit, positions = plan.unit(["q"])
     assert positions == (1, 2) and unit.labels == ("@1", "@2")
-    answer = AnswerEvidence("graded", cell_errors=(), outcomes={
-        "p": Outcome(error="`answer` raised ZeroDivisionError: division by zero (your code @2, line 2)")})
-
-    class Question:
-        id = "q"
-        student_probe_names: list = []
-        clean_probe_names = ["p"]
-
-    evidence = assemble(plan, (Question,), {"q": (answer, positions)})
-    assert evidence.outcomes["q"]["p"].error.endswith("(your code cell 3, line 2)")
+    error = "`answer` raised ZeroDivisionError: division by zero (your code @2, line 2)"
+    assert error_as_shown(plan, positions, error).endswith("(your code cell 3, line 2)")
+    # a message inside a probe's value is the submission's too
+    value = {"export_error": error.replace("@2", "@1")}
+    answer = AnswerEvidence("graded", cell_errors=(), outcomes={"p": Outcome(value=value)})
+    evidence = assemble(plan, (OneProbeQuestion,), {"q": (answer, positions)})
+    assert evidence.outcomes["q"]["p"].value["export_error"].endswith("(your code cell 2, line 2)")
 
 
 def test_each_template_answer_needs_the_imports_cell_and_itself_and_runs_from_them(tmp_path):
