@@ -197,10 +197,7 @@ def analyse_cell(source: str) -> CellInfo:
                for node in tree.body)
     forms = _import_forms(tree)
     imports = {name: frozenset(forms[name]) for name in only_imported if name in forms}
-    try:
-        mutates, called = _top_level_changes(tree)
-    except RecursionError:  # what the parser took, a walk over it may not: then nothing is known
-        return CellInfo(error="RecursionError: the code is nested too deeply to analyse")
+    mutates, called = _top_level_changes(tree)  # iterative (ast.walk): no depth to run out of
     return CellInfo(frozenset(binds), frozenset(reads), imports, star, frozenset(mutates), frozenset(called))
 
 
