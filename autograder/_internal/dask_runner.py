@@ -491,14 +491,13 @@ class DaskRunner:
                 new = [address for address in workers if address not in self._reported]
                 if new:
                     self._report(self._client.run(sandbox_status, workers=new, on_error="ignore"))
-                able = [address for address, info in workers.items() if info.get("resources", {}).get(RESOURCE)]
                 self._slots = _sandbox_slots(workers)
             except Exception:  # noqa: BLE001 - a look that failed tells nothing; the results loop decides
                 continue
-            if not able and not alone:
+            if not self._slots and not alone:
                 self._say(f"no worker that can grade is connected to {self.where}; {waiting()} submissions "
                           "wait for one (Ctrl-C stops: finished results are saved)")
-            alone = not able
+            alone = not self._slots
 
     def run(self, items: Iterable[WorkItem]) -> Iterator[tuple[WorkItem, Evidence]]:
         items = list(items)

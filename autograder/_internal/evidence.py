@@ -269,8 +269,8 @@ class AnswerEvidence:
             return cells[name].label if name in cells else name
 
         def outcomes(items: dict[str, Outcome]) -> dict[str, Outcome]:
-            return {n: dataclasses.replace(o, value=data(o.value)) if o.ok else
-                    dataclasses.replace(o, value=data(o.value), error=text(o.error)) for n, o in items.items()}
+            return {n: dataclasses.replace(o, value=data(o.value), error=None if o.ok else text(o.error))
+                    for n, o in items.items()}
 
         return dataclasses.replace(
             self, message=text(self.message), outcomes=outcomes(self.outcomes), manual=outcomes(self.manual),
