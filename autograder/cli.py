@@ -150,24 +150,34 @@ def _grade_single(assignment, args: argparse.Namespace, limits, runner=None) -> 
 
 
 def _progress_printer():
-    """A progress line on stderr: a bar with rate and ETA on a terminal, plain lines otherwise."""
+    """Progress on stderr: a bar with the share of the work done and an ETA on a terminal;
+    otherwise a line per graded submission, and one when a tenth of the work passes without
+    one. The ETA goes by the work, not by submissions graded: most submissions wait for units
+    that others share, and finish together near the end."""
     is_tty = sys.stderr.isatty()
+    announced = False
+    said = 0.0  # the share of the work in the last line written
 
     def show(progress) -> None:
-        done, total, elapsed = progress.done, progress.total, progress.elapsed
-        rate = done / elapsed if elapsed > 0 and done else 0.0
-        eta = f"{(total - done) / rate:5.0f} s" if rate else "    ?"
+        nonlocal announced, said
+        done, total, elapsed, work = progress.done, progress.total, progress.elapsed, progress.work
+        eta = f"{elapsed * (1 - work) / work:4.0f} s" if 0 < work < 1 else ("   0 s" if work >= 1 else "   ? ")
         if is_tty:
             width = 30
-            filled = int(width * done / total) if total else width
-            sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} "
-                             f"{rate:5.2f}/s ETA {eta}  {progress.last[:24]:24}")
+            filled = int(width * work)
+            sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {work:4.0%} of the work, "
+                             f"{done}/{total} graded, ETA {eta}  {progress.last[:24]:24}")
             if done == total:
                 sys.stderr.write("\n")
-        elif done:
-            sys.stderr.write(f"graded {done}/{total} ({rate:.2f}/s, ETA {eta.strip()}): {progress.last}\n")
-        else:
+        elif not announced:
             sys.stderr.write(f"grading {total} submissions\n")
+        elif progress.last:
+            sys.stderr.write(f"graded {done}/{total} ({work:.0%} of the work, ETA {eta.strip()}): {progress.last}\n")
+            said = work
+        elif work >= said + 0.1:
+            sys.stderr.write(f"{work:.0%} of the work done, {done}/{total} graded (ETA {eta.strip()})\n")
+            said = work
+        announced = True
         sys.stderr.flush()
 
     return show

@@ -60,8 +60,8 @@ class Recording:
         self.inner = inner
         self.seen = []
 
-    def run(self, items):
-        for item, evidence in self.inner.run(items):
+    def run(self, items, on_work=None):
+        for item, evidence in self.inner.run(items, on_work):
             self.seen.append((item, evidence))
             yield item, evidence
 
@@ -76,7 +76,7 @@ class Replay:
     def __init__(self, recorded):
         self.by_id = {item.id: evidence for item, evidence in recorded}
 
-    def run(self, items):
+    def run(self, items, on_work=None):
         for item in items:
             yield item, self.by_id[item.id.rsplit("_copy", 1)[0] if item.id not in self.by_id else item.id]
 

@@ -42,3 +42,19 @@ def test_help_lists_every_command():
     result = run_cli("--help")
     for command in ("grade", "check", "validate", "template", "export", "report", "review", "package"):
         assert command in result.stdout
+
+
+def test_progress_estimates_by_the_work_done_not_by_submissions_graded(capsys):
+    from autograder._internal.bulk import Progress
+    from autograder.cli import _progress_printer
+
+    show = _progress_printer()  # stderr is not a terminal here: a line per graded submission
+    show(Progress(0, 4, 0.0))
+    show(Progress(0, 4, 30.0, "", 0.75))  # units finished, no submission yet: a line per tenth
+    show(Progress(0, 4, 31.0, "", 0.76))
+    show(Progress(1, 4, 40.0, "alice", 0.8))
+    show(Progress(1, 4, 41.0, "", 0.85))  # within a tenth of the last line: nothing
+    lines = capsys.readouterr().err.splitlines()
+    # 40 s for 80% of the work: 10 s left (counting by submissions it would say 120 s)
+    assert lines == ["grading 4 submissions", "75% of the work done, 0/4 graded (ETA 10 s)",
+                     "graded 1/4 (80% of the work, ETA 10 s): alice"]

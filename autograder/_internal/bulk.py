@@ -43,10 +43,11 @@ class ClassSummary:
 
 @dataclasses.dataclass(frozen=True)
 class Progress:
-    done: int
+    done: int  # submissions graded
     total: int
     elapsed: float
-    last: str = ""
+    last: str = ""  # the submission just graded ("" when only the work moved on)
+    work: float = 0.0  # the share of the grading work done (0 to 1): what an ETA can go by
 
 
 def _work_item(found: Found) -> WorkItem | Evidence:
@@ -88,7 +89,13 @@ def grade_class(assignment: Assignment, inputs: list[Path], out_dir: Path, *, jo
         reference = reference_values(assignment)  # first: the reference run fills the compile cache
         load_verdicts(verdicts_path())  # what this machine judged before is not judged again
         graded = 0
+        work = 0.0
         interrupted = False
+
+        def report(last: str = "") -> None:
+            if on_progress:
+                share = 1.0 if graded == len(todo) else work
+                on_progress(Progress(graded, len(todo), time.monotonic() - begun, last, share))
 
         def store(found_one: Found, evidence: Evidence) -> None:
             nonlocal graded
@@ -96,11 +103,15 @@ def grade_class(assignment: Assignment, inputs: list[Path], out_dir: Path, *, jo
             gradebook.save(result, source=str(found_one.path or found_one.problem),
                            content_hash=found_one.content_hash, checks_hash=checks_hash, run_id=run_id)
             graded += 1
-            if on_progress:
-                on_progress(Progress(graded, len(todo), time.monotonic() - started, found_one.id))
+            report(found_one.id)
 
-        if on_progress:
-            on_progress(Progress(0, len(todo), time.monotonic() - started))
+        def worked(share: float) -> None:
+            nonlocal work
+            work = share
+            report()
+
+        begun = time.monotonic()  # the grading itself (the reference run may have taken a while)
+        report()
         threading.Thread(target=warm_up, daemon=True).start()
         own_runner = runner is None
         if own_runner:
@@ -115,7 +126,7 @@ def grade_class(assignment: Assignment, inputs: list[Path], out_dir: Path, *, jo
                 else:
                     items.append(item)
                     by_item[item.id] = found_one
-            for item, evidence in runner.run(items):
+            for item, evidence in runner.run(items, on_work=worked):
                 store(by_item[item.id], evidence)
         except KeyboardInterrupt:
             interrupted = True

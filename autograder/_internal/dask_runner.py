@@ -51,7 +51,7 @@ from autograder._internal.plain import NotPlainData, from_json, to_json
 from autograder._internal.planning import Unit
 from autograder._internal.protocol import parse_events
 from autograder._internal.reference import reference_memo
-from autograder._internal.runner import WorkItem
+from autograder._internal.runner import OnWork, WorkItem
 from autograder._internal.scheduling import ClassPlan
 from autograder._internal.sandbox import Limits, Zygote, bwrap_path
 from autograder._internal.student_stage.worker import StudentRequest
@@ -499,7 +499,7 @@ class DaskRunner:
                           "wait for one (Ctrl-C stops: finished results are saved)")
             alone = not self._slots
 
-    def run(self, items: Iterable[WorkItem]) -> Iterator[tuple[WorkItem, Evidence]]:
+    def run(self, items: Iterable[WorkItem], on_work: OnWork | None = None) -> Iterator[tuple[WorkItem, Evidence]]:
         items = list(items)
         if not items:
             return
@@ -546,7 +546,10 @@ class DaskRunner:
                 result, problem = self._result(future)
                 future.release()
                 submit_more()
-                for item, evidence in plan.finish(planned, result, problem):
+                completed = plan.finish(planned, result, problem)
+                if on_work is not None:
+                    on_work(plan.work_done)
+                for item, evidence in completed:
                     if isinstance(evidence, str):
                         self.failures.append((item, evidence))
                         self._say(f"{item.id} was not graded: {evidence}")

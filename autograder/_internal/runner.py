@@ -13,7 +13,7 @@ import dataclasses
 import hashlib
 import queue
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Protocol
 
 from autograder._internal.assignment import Assignment
@@ -38,8 +38,12 @@ class WorkItem:
         return hashlib.sha256(self.text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+#: Called as the class's units finish, with the share of its work done (``ClassPlan.work_done``).
+OnWork = Callable[[float], None]
+
+
 class Runner(Protocol):
-    def run(self, items: Iterable[WorkItem]) -> Iterator[tuple[WorkItem, Evidence]]:
+    def run(self, items: Iterable[WorkItem], on_work: OnWork | None = None) -> Iterator[tuple[WorkItem, Evidence]]:
         """Each item with its evidence, in the order they finish."""
         ...
 
@@ -68,7 +72,7 @@ class LocalRunner:
         # ``memo = None``, a baseline that reuses nothing)
         self.share = True
 
-    def run(self, items: Iterable[WorkItem]) -> Iterator[tuple[WorkItem, Evidence]]:
+    def run(self, items: Iterable[WorkItem], on_work: OnWork | None = None) -> Iterator[tuple[WorkItem, Evidence]]:
         items = list(items)
         if not items:
             return
@@ -120,7 +124,10 @@ class LocalRunner:
             yield from plan.resolved
             while plan.pending:
                 planned, result, failure = finished.get()
-                for item, evidence in plan.finish(planned, result, failure):
+                completed = plan.finish(planned, result, failure)
+                if on_work is not None:
+                    on_work(plan.work_done)
+                for item, evidence in completed:
                     if isinstance(evidence, str):
                         self.failures.append((item, evidence))
                     else:

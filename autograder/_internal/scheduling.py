@@ -80,6 +80,8 @@ class ClassPlan:
         needs = self._read(items)
         rest = self._plan_shared(needs)
         self._plan_rest(rest, lanes)
+        self._work = sum(u.weight for u in self._units.values())  # expected seconds, all units
+        self._work_done = 0.0
         for item_id in list(self._submissions):
             if not self._submissions[item_id].waiting:
                 self.resolved.append(self._assemble(self._submissions.pop(item_id)))
@@ -212,6 +214,7 @@ class ClassPlan:
                     self.memo.put_answer(unit.answer_key(qid), result.answers[qid])
         done: list[tuple[Any, Evidence | str]] = []
         with self._lock:
+            self._work_done += planned.weight
             for item_id, positions in planned.users.items():
                 submission = self._submissions.get(item_id)
                 if submission is None:
@@ -237,6 +240,13 @@ class ClassPlan:
         profile["memo.reused_answers.count"] = float(submission.reused)
         return submission.item, assemble(submission.plan, submission.questions, submission.answers,
                                          seconds=submission.seconds, profile=profile)
+
+    @property
+    def work_done(self) -> float:
+        """The share of the class's work finished, by the units' weights (0 to 1): submissions finish
+        late, as most wait for a unit that others share, so their count is no measure of progress."""
+        with self._lock:
+            return min(1.0, self._work_done / self._work) if self._work else 1.0
 
     @property
     def pending(self) -> int:
