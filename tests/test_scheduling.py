@@ -131,8 +131,9 @@ def test_without_sharing_each_submission_runs_in_units_of_its_own(assignment, te
 def test_the_work_done_moves_with_every_unit_though_submissions_finish_together(assignment, texts):
     # Both submissions wait for the shared unit: the count of graded ones would sit at 0 until the
     # end, so progress (and the CLI's ETA) goes by the units' weights.
+    told = []  # what the runners' on_work hears
     plan = ClassPlan(assignment, items(texts, "own_a", "shares_softplus_with_a"), known(assignment, texts, "stub"),
-                     lanes=1, timeout=60)
+                     lanes=1, timeout=60, on_work=told.append)
     units = plan.units()
     assert len(units) == 3 and plan.work_done == 0.0
     seen = []
@@ -141,6 +142,7 @@ def test_the_work_done_moves_with_every_unit_though_submissions_finish_together(
         plan.finish(planned, result_for(planned))
         seen.append(plan.work_done)
     assert seen == sorted(seen) and 0 < seen[0] < seen[1] < 1 and seen[-1] == pytest.approx(1.0)
+    assert told == seen
     assert seen[0] == pytest.approx(units[0].weight / sum(u.weight for u in units))
     # a class the memo answers entirely has no work left to do
     assert ClassPlan(assignment, items(texts, "stub"), known(assignment, texts, "stub")).work_done == 1.0

@@ -51,8 +51,8 @@ from autograder._internal.plain import NotPlainData, from_json, to_json
 from autograder._internal.planning import Unit
 from autograder._internal.protocol import parse_events
 from autograder._internal.reference import reference_memo
-from autograder._internal.runner import OnWork, WorkItem
-from autograder._internal.scheduling import ClassPlan
+from autograder._internal.runner import WorkItem
+from autograder._internal.scheduling import ClassPlan, OnWork
 from autograder._internal.sandbox import Limits, Zygote, bwrap_path
 from autograder._internal.student_stage.worker import StudentRequest
 
@@ -506,7 +506,8 @@ class DaskRunner:
         self.start()
         client = self._client
         memo = reference_memo(self.assignment)
-        plan = ClassPlan(self.assignment, items, memo, lanes=len(self.healthy), timeout=self.limits.timeout)
+        plan = ClassPlan(self.assignment, items, memo, lanes=len(self.healthy), timeout=self.limits.timeout,
+                         on_work=on_work)
         yield from plan.resolved
         units = plan.units()
         if not units:
@@ -546,10 +547,7 @@ class DaskRunner:
                 result, problem = self._result(future)
                 future.release()
                 submit_more()
-                completed = plan.finish(planned, result, problem)
-                if on_work is not None:
-                    on_work(plan.work_done)
-                for item, evidence in completed:
+                for item, evidence in plan.finish(planned, result, problem):
                     if isinstance(evidence, str):
                         self.failures.append((item, evidence))
                         self._say(f"{item.id} was not graded: {evidence}")

@@ -13,14 +13,14 @@ import dataclasses
 import hashlib
 import queue
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from typing import Protocol
 
 from autograder._internal.assignment import Assignment
 from autograder._internal.evidence import Evidence, Lane, UnitResult, gather_unit
 from autograder._internal.memo import Memo
 from autograder._internal.reference import reference_memo
-from autograder._internal.scheduling import ClassPlan, PlannedUnit
+from autograder._internal.scheduling import ClassPlan, OnWork, PlannedUnit
 from autograder._internal.sandbox import Limits
 
 
@@ -36,10 +36,6 @@ class WorkItem:
     @property
     def content_hash(self) -> str:
         return hashlib.sha256(self.text.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-#: Called as the class's units finish, with the share of its work done (``ClassPlan.work_done``).
-OnWork = Callable[[float], None]
 
 
 class Runner(Protocol):
@@ -77,7 +73,7 @@ class LocalRunner:
         if not items:
             return
         plan = ClassPlan(self.assignment, items, self.memo, lanes=self.jobs, timeout=self.limits.timeout,
-                         share=self.share)
+                         share=self.share, on_work=on_work)
         units = plan.units()
         if not units:
             yield from plan.resolved
@@ -124,10 +120,7 @@ class LocalRunner:
             yield from plan.resolved
             while plan.pending:
                 planned, result, failure = finished.get()
-                completed = plan.finish(planned, result, failure)
-                if on_work is not None:
-                    on_work(plan.work_done)
-                for item, evidence in completed:
+                for item, evidence in plan.finish(planned, result, failure):
                     if isinstance(evidence, str):
                         self.failures.append((item, evidence))
                     else:

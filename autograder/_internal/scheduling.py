@@ -26,12 +26,17 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from autograder._internal.assignment import Assignment, Question
 from autograder._internal.cells import UnreadableSubmission
 from autograder._internal.evidence import AnswerEvidence, Evidence, UnitResult, answer_names_of, assemble
 from autograder._internal.planning import SubmissionPlan, Unit, plan_submission
+
+
+#: Called as the class's units finish, with the share of its work done (``ClassPlan.work_done``).
+OnWork = Callable[[float], None]
 
 
 @dataclasses.dataclass
@@ -65,12 +70,13 @@ class ClassPlan:
     """The units a class's submissions need, and their evidence as the units finish (thread-safe)."""
 
     def __init__(self, assignment: Assignment, items: list, memo=None, *, lanes: int = 1,
-                 timeout: float = 300.0, share: bool = True):
+                 timeout: float = 300.0, share: bool = True, on_work: OnWork | None = None):
         self.assignment = assignment
         self.memo = memo
         self.timeout = timeout
         # False: every submission runs in units of its own, as if graded alone (a baseline)
         self.share = share
+        self.on_work = on_work  # called with ``work_done`` as each unit finishes
         self.resolved: list[tuple[Any, Evidence]] = []  # graded without a unit (memo, or unreadable)
         self._lock = threading.Lock()
         self._submissions: dict[str, _Submission] = {}
@@ -233,6 +239,8 @@ class ClassPlan:
                     submission.profile[key] = submission.profile.get(key, 0.0) + value
                 if not submission.waiting:
                     done.append(self._assemble(self._submissions.pop(item_id)))
+        if self.on_work is not None:
+            self.on_work(self.work_done)
         return done
 
     def _assemble(self, submission: _Submission) -> tuple[Any, Evidence]:
